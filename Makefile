@@ -1,0 +1,47 @@
+# `make run` and `make test` set everything up themselves and are safe to run again.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+ASSETS := node_modules/.installed
+
+.PHONY: run test install assets lint typecheck schema ci-browser clean
+
+run: install assets .env
+	$(BIN)/billing db upgrade
+	$(BIN)/billing demo-data
+	$(BIN)/billing serve
+
+test: install assets
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check pip==25.3
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+assets: $(ASSETS)
+
+$(ASSETS): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+# A development signing secret for tokens, written once.
+.env:
+	$(BIN)/python -c "import secrets; print('BILLING_JWT_SECRET=' + secrets.token_urlsafe(48))" > $@
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+typecheck: install
+	$(BIN)/mypy api schema resolvers db billing
+
+schema: install
+	$(BIN)/billing export-schema --output schema.graphql
+
+clean:
+	rm -rf $(VENV) node_modules

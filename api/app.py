@@ -1,0 +1,78 @@
+"""The Starlette application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from api.database import DatabaseError, check_migrated, check_reachable
+from api.graphiql import ASSET_ROUTE, DEFAULT_ASSETS_DIR, local_graphiql
+from api.settings import Settings
+from api.view import BillingGraphQL
+from db.engine import make_sessionmaker
+from resolvers.context import Clock
+from schema.build import schema
+
+
+def create_app(
+    settings: Settings,
+    engine: AsyncEngine,
+    *,
+    clock: Clock,
+    sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+    assets_dir: Path = DEFAULT_ASSETS_DIR,
+    dispose_engine: bool = True,
+) -> Starlette:
+    """The app serving /graphql, /healthz, /readyz and GraphiQL's files.
+
+    `sessionmaker` defaults to one on `engine`; tests pass one bound to a rolled-back
+    connection. Raises AssetsError when GraphiQL is on and its files are not right.
+    """
+    page = local_graphiql(assets_dir) if settings.graphiql else None
+    graphql = BillingGraphQL(
+        schema,
+        settings=settings,
+        sessionmaker=sessionmaker or make_sessionmaker(engine),
+        clock=clock,
+        graphiql_html=page.html if page else None,
+    )
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        try:
+            await check_reachable(engine)
+            await check_migrated(engine)
+        except DatabaseError as error:
+            return JSONResponse({"status": "unavailable", "reason": str(error)}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    async def asset(request: Request) -> Response:
+        path = page.files.get(request.path_params["path"]) if page else None
+        if path is None:
+            return JSONResponse({"error": "not found"}, status_code=404)
+        return FileResponse(path, headers={"Cache-Control": "public, max-age=86400"})
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        if dispose_engine:
+            await engine.dispose()
+
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route(ASSET_ROUTE + "/{path:path}", asset),
+        ],
+        lifespan=lifespan,
+    )

@@ -1,0 +1,86 @@
+"""Bearer JWT -> Principal, and development tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
+
+from api.settings import SYMMETRIC, Settings
+from resolvers.principal import Principal, Role
+
+
+class InvalidToken(Exception):
+    """The token is expired, forged, malformed or not for this service; the message says which."""
+
+
+def _verification_key(settings: Settings, algorithm: str) -> Any:
+    if algorithm in SYMMETRIC:
+        assert settings.jwt_secret is not None
+        return settings.jwt_secret.get_secret_value()
+    return settings.jwt_public_key
+
+
+def principal_from_token(settings: Settings, token: str) -> Principal:
+    """Verify `token` (allowed algorithms only; exp, iss, aud and sub required) into a Principal."""
+    try:
+        algorithm = jwt.get_unverified_header(token).get("alg")
+        if algorithm not in settings.jwt_algorithms:
+            raise InvalidToken(f"algorithm {algorithm!r} is not accepted")
+        claims = jwt.decode(
+            token,
+            _verification_key(settings, algorithm),
+            algorithms=[algorithm],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={"require": ["exp", "iss", "aud", "sub"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise InvalidToken("token has expired") from None
+    except jwt.InvalidSignatureError:
+        raise InvalidToken("signature verification failed") from None
+    except jwt.PyJWTError as error:
+        raise InvalidToken(str(error)) from None
+    try:
+        role = Role(claims.get("role"))
+    except ValueError:
+        raise InvalidToken("unknown role") from None
+    customer_id = claims.get("customer_id")
+    if role is Role.CUSTOMER:
+        if not isinstance(customer_id, int) or isinstance(customer_id, bool):
+            raise InvalidToken("customer tokens need an integer customer_id claim")
+    else:
+        customer_id = None
+    return Principal(role=role, subject=str(claims["sub"]), customer_id=customer_id)
+
+
+def mint_token(
+    settings: Settings,
+    *,
+    role: Role,
+    subject: str,
+    now: datetime,
+    customer_id: int | None = None,
+    ttl: timedelta = timedelta(hours=12),
+) -> str:
+    """A token signed with the configured key (the secret, or BILLING_JWT_PRIVATE_KEY)."""
+    algorithm = settings.jwt_algorithms[0]
+    if algorithm in SYMMETRIC:
+        assert settings.jwt_secret is not None
+        key: Any = settings.jwt_secret.get_secret_value()
+    elif settings.jwt_private_key is not None:
+        key = settings.jwt_private_key.get_secret_value()
+    else:
+        raise InvalidToken("BILLING_JWT_PRIVATE_KEY is needed to sign tokens")
+    claims: dict[str, Any] = {
+        "sub": subject,
+        "role": role.value,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "exp": now + ttl,
+    }
+    if customer_id is not None:
+        claims["customer_id"] = customer_id
+    return jwt.encode(claims, key, algorithm=algorithm)

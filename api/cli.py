@@ -1,0 +1,163 @@
+"""The `billing` command: serve, db upgrade, demo-data, token, export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from api.auth import InvalidToken, mint_token
+from api.clock import SystemClock
+from api.database import DatabaseError, check_migrated, check_reachable, embedded_database_url
+from api.graphiql import AssetsError
+from api.settings import ConfigError, Settings, load_settings
+from db.engine import make_engine, make_sessionmaker, upgrade
+from resolvers.principal import Role
+
+log = logging.getLogger("billing")
+
+
+def database_url(settings: Settings) -> str:
+    return settings.database_url or embedded_database_url(settings.data_dir)
+
+
+async def _checked(url: str, *, migrated: bool) -> None:
+    engine = make_engine(url, pool_size=1)
+    try:
+        await check_reachable(engine)
+        if migrated:
+            await check_migrated(engine)
+    finally:
+        await engine.dispose()
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from api.app import create_app
+
+    url = database_url(settings)
+    asyncio.run(_checked(url, migrated=True))
+    app = create_app(settings, make_engine(url), clock=SystemClock())
+    print(f"GraphiQL on http://{args.host or settings.host}:{args.port or settings.port}/graphql")
+    uvicorn.run(
+        app,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_level=settings.log_level.lower(),
+        workers=1,
+    )
+
+
+def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> None:
+    url = database_url(settings)
+    asyncio.run(_checked(url, migrated=False))
+    asyncio.run(upgrade(url, args.revision))
+    print(f"database upgraded to {args.revision}")
+
+
+def cmd_demo_data(settings: Settings, args: argparse.Namespace) -> None:
+    from db.demo import load_demo_data
+
+    url = database_url(settings)
+    asyncio.run(_checked(url, migrated=True))
+
+    async def load() -> None:
+        engine = make_engine(url, pool_size=1)
+        try:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                await load_demo_data(session, today=SystemClock().today())
+        finally:
+            await engine.dispose()
+
+    asyncio.run(load())
+    print("demo data loaded")
+
+
+def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
+    role = Role(args.role)
+    if (role is Role.CUSTOMER) != (args.customer_id is not None):
+        raise ConfigError("--customer-id is required for, and only for, --role customer")
+    customer_id = None
+    if args.customer_id is not None:
+        customer_id = _customer_id(args.customer_id)
+    print(mint_token(
+        settings, role=role, subject=args.subject or f"dev-{role.value}",
+        customer_id=customer_id, now=SystemClock().now(),
+        ttl=__import__("datetime").timedelta(hours=args.ttl_hours),
+    ))
+
+
+def _customer_id(raw: str) -> int:
+    """A customer's database id, from a number or a global id (Customer:<n> in base64)."""
+    if raw.isdigit():
+        return int(raw)
+    from strawberry import relay
+
+    try:
+        kind, value = relay.from_base64(raw)
+        if kind == "Customer" and value.isdigit():
+            return int(value)
+    except ValueError:
+        pass
+    raise ConfigError(f"--customer-id: {raw!r} is neither a number nor a Customer global id")
+
+
+def cmd_export_schema(settings: Settings | None, args: argparse.Namespace) -> None:
+    from strawberry.printer import print_schema
+
+    from schema.build import schema
+
+    text = print_schema(schema) + "\n"
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text)
+        print(f"wrote {args.output}")
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="billing", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the GraphQL API and GraphiQL")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(run=cmd_serve)
+
+    database = commands.add_parser("db", help="database maintenance")
+    db_commands = database.add_subparsers(dest="db_command", required=True)
+    up = db_commands.add_parser("upgrade", help="apply migrations")
+    up.add_argument("revision", nargs="?", default="head")
+    up.set_defaults(run=cmd_db_upgrade)
+
+    demo = commands.add_parser("demo-data", help="load the demo catalog and customers (idempotent)")
+    demo.set_defaults(run=cmd_demo_data)
+
+    token = commands.add_parser("token", help="mint a development token with the configured key")
+    token.add_argument("--role", required=True, choices=[r.value for r in Role])
+    token.add_argument("--customer-id", help="database id or global id (customer role only)")
+    token.add_argument("--subject", help="the sub claim; dev-<role> by default")
+    token.add_argument("--ttl-hours", type=int, default=12)
+    token.set_defaults(run=cmd_token)
+
+    export = commands.add_parser("export-schema", help="write the schema as SDL")
+    export.add_argument("--output", default="schema.graphql", help="file, or - for stdout")
+    export.set_defaults(run=cmd_export_schema, needs_settings=False)
+    return root
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    run: Callable[..., None] = args.run
+    try:
+        settings = load_settings() if getattr(args, "needs_settings", True) else None
+        if settings is not None:
+            logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        run(settings, args)
+    except (ConfigError, DatabaseError, AssetsError, InvalidToken) as error:
+        print(f"billing: error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -1,0 +1,88 @@
+"""Settings from environment variables (prefix BILLING_, plus DATABASE_URL) and `.env`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+SYMMETRIC = ("HS256", "HS384", "HS512")
+ASYMMETRIC = ("RS256", "RS384", "RS512", "ES256", "ES384", "PS256", "EdDSA")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names it and is one line."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BILLING_", env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "BILLING_DATABASE_URL")
+    )
+    data_dir: Path = Path(".data")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    jwt_issuer: str = "billing"
+    jwt_audience: str = "billing-api"
+    jwt_algorithms: list[str] = ["HS256"]
+    jwt_secret: SecretStr | None = None
+    jwt_public_key: str | None = None
+    jwt_private_key: SecretStr | None = None
+    graphiql: bool = True
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError("is not a URL like postgresql://user@host:5432/dbname") from None
+        if url.get_backend_name() != "postgresql":
+            raise ValueError(f"must be a postgresql:// URL, not {url.get_backend_name()}://")
+        if not url.database:
+            raise ValueError("names no database (postgresql://user@host:5432/dbname)")
+        return value
+
+    @field_validator("jwt_algorithms")
+    @classmethod
+    def _known_algorithms(cls, value: list[str]) -> list[str]:
+        unknown = [a for a in value if a not in SYMMETRIC + ASYMMETRIC]
+        if unknown or not value:
+            raise ValueError(f"must list algorithms from {', '.join(SYMMETRIC + ASYMMETRIC)}")
+        return value
+
+    @model_validator(mode="after")
+    def _keys_present(self) -> Settings:
+        if any(a in SYMMETRIC for a in self.jwt_algorithms) and (
+            self.jwt_secret is None or len(self.jwt_secret.get_secret_value()) < 32
+        ):
+            raise ValueError(
+                "BILLING_JWT_SECRET must be set (at least 32 characters) for "
+                f"{'/'.join(a for a in self.jwt_algorithms if a in SYMMETRIC)}; "
+                "`make .env` writes a development one"
+            )
+        if any(a in ASYMMETRIC for a in self.jwt_algorithms) and not self.jwt_public_key:
+            raise ValueError("BILLING_JWT_PUBLIC_KEY (PEM) must be set for asymmetric algorithms")
+        return self
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings, or ConfigError with one line per bad value naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            where = ".".join(str(part) for part in item["loc"])
+            name = "DATABASE_URL" if where.lower() == "database_url" else f"BILLING_{where.upper()}"
+            message = item["msg"].removeprefix("Value error, ")
+            problems.append(f"{name}: {message}" if where else message)
+        raise ConfigError("; ".join(problems)) from None

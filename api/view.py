@@ -1,0 +1,86 @@
+"""The GraphQL endpoint: token -> Principal, one Context (and session) per request."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from typing import Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from strawberry.asgi import GraphQL
+from strawberry.types.unset import UNSET
+
+from api.auth import InvalidToken, principal_from_token
+from api.graphiql import CONTENT_SECURITY_POLICY
+from api.settings import Settings
+from resolvers.context import Clock, Context
+from resolvers.principal import Principal
+
+log = logging.getLogger("billing.http")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class BillingGraphQL(GraphQL):  # type: ignore[type-arg]
+    def __init__(
+        self,
+        schema: strawberry.Schema,
+        *,
+        settings: Settings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        graphiql_html: str | None,
+    ) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if graphiql_html else None)
+        self.settings = settings
+        self.sessionmaker = sessionmaker
+        self.clock = clock
+        self.graphiql_html = graphiql_html
+
+    async def run(  # type: ignore[override]
+        self, request: Any, context: Any = UNSET, root_value: Any = UNSET
+    ) -> Any:
+        if not isinstance(request, Request):
+            return await super().run(request, context, root_value)
+        supplied = request.headers.get("x-request-id", "")
+        request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+        try:
+            principal = self._principal(request)
+        except InvalidToken as error:
+            log.info("refused token [request %s]: %s", request_id, error)
+            return JSONResponse(
+                {"errors": [{"message": f"Invalid token: {error}.",
+                             "extensions": {"code": "UNAUTHENTICATED"}}]},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"',
+                         "X-Request-Id": request_id},
+            )
+        context = Context(
+            principal=principal, clock=self.clock, request_id=request_id,
+            sessionmaker=self.sessionmaker,
+        )
+        try:
+            response: Response = await super().run(request, context, root_value)
+        finally:
+            await context.close()
+        response.headers["X-Request-Id"] = request_id
+        return response
+
+    def _principal(self, request: Request) -> Principal:
+        header = request.headers.get("authorization")
+        if not header:
+            return Principal()
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise InvalidToken("expected `Authorization: Bearer <token>`")
+        return principal_from_token(self.settings, token.strip())
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        assert self.graphiql_html is not None
+        return HTMLResponse(
+            self.graphiql_html, headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY}
+        )

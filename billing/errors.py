@@ -1,0 +1,47 @@
+"""Domain errors. Every failure a caller can fix carries a stable code and the offending field."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Stable machine-readable codes; frontends switch on these."""
+
+    INVALID_ID = "INVALID_ID"
+    SEATS_BELOW_MINIMUM = "SEATS_BELOW_MINIMUM"
+    SEATS_ABOVE_MAXIMUM = "SEATS_ABOVE_MAXIMUM"
+    QUANTITY_BELOW_MINIMUM = "QUANTITY_BELOW_MINIMUM"
+    QUANTITY_ABOVE_MAXIMUM = "QUANTITY_ABOVE_MAXIMUM"
+    DUPLICATE_ADD_ON = "DUPLICATE_ADD_ON"
+    START_DATE_IN_PAST = "START_DATE_IN_PAST"
+    UNSUPPORTED_CURRENCY = "UNSUPPORTED_CURRENCY"
+    PLAN_NOT_FOUND = "PLAN_NOT_FOUND"
+    ADD_ON_NOT_FOUND = "ADD_ON_NOT_FOUND"
+    PRICE_NOT_FOUND = "PRICE_NOT_FOUND"
+
+
+class BillingError(Exception):
+    """Base of every expected business failure.
+
+    `field` is the path of the offending input field as the client sent it (``"seats"``,
+    ``"addOns.1.quantity"``), or None when no single field is at fault.
+    """
+
+    def __init__(self, code: ErrorCode, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+class InvalidInputError(BillingError):
+    """The input is malformed or out of range."""
+
+
+class NotFoundError(BillingError):
+    """The input names something that does not exist (a plan or add-on code)."""
+
+
+class PriceNotFoundError(BillingError):
+    """The catalog has no price for the requested currency, period and date."""

@@ -1,0 +1,138 @@
+"""What a new purchase costs: validation of the request and its invoice-style lines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from billing.errors import ErrorCode, InvalidInputError
+from billing.money import Money
+from billing.terms import BillingPeriod, term_end
+
+MIN_SEATS = 1
+MAX_SEATS = 100_000
+MAX_ADD_ON_QUANTITY = 100_000
+
+
+class LineKind(StrEnum):
+    """What a charge line is for."""
+
+    PURCHASE = "purchase"
+    ADD_ON = "add_on"
+
+
+@dataclass(frozen=True, slots=True)
+class AddOnRequest:
+    """An add-on the buyer asks for, as sent: `code` and `quantity`."""
+
+    code: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class PricedItem:
+    """Something to charge for a whole term: a name, how many, and the catalog price of one."""
+
+    description: str
+    quantity: int
+    unit_price: Money
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteLine:
+    kind: LineKind
+    description: str
+    quantity: int
+    unit_price: Money
+    amount: Money
+    period_start: date
+    period_end: date
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    currency: str
+    billing_period: BillingPeriod
+    start_date: date
+    end_date: date
+    lines: tuple[QuoteLine, ...]
+    total: Money
+
+
+def validate_purchase(
+    *, seats: int, add_ons: Sequence[AddOnRequest], start_date: date, today: date
+) -> None:
+    """Reject a purchase request whose numbers cannot be sold, naming the first bad field.
+
+    Seats must be 1..100000, each add-on quantity 1..100000, an add-on may appear once, and
+    the term cannot start before `today`.
+    """
+    if seats < MIN_SEATS:
+        raise InvalidInputError(
+            ErrorCode.SEATS_BELOW_MINIMUM, f"Seats must be at least {MIN_SEATS}.", "seats"
+        )
+    if seats > MAX_SEATS:
+        raise InvalidInputError(
+            ErrorCode.SEATS_ABOVE_MAXIMUM,
+            f"Seats cannot exceed {MAX_SEATS}; contact sales for larger deals.",
+            "seats",
+        )
+    seen: set[str] = set()
+    for index, add_on in enumerate(add_ons):
+        field = f"addOns.{index}"
+        if add_on.code in seen:
+            raise InvalidInputError(
+                ErrorCode.DUPLICATE_ADD_ON,
+                f"Add-on {add_on.code!r} is listed more than once.",
+                f"{field}.code",
+            )
+        seen.add(add_on.code)
+        if add_on.quantity < 1:
+            raise InvalidInputError(
+                ErrorCode.QUANTITY_BELOW_MINIMUM, "Quantity must be at least 1.", f"{field}.quantity"
+            )
+        if add_on.quantity > MAX_ADD_ON_QUANTITY:
+            raise InvalidInputError(
+                ErrorCode.QUANTITY_ABOVE_MAXIMUM,
+                f"Quantity cannot exceed {MAX_ADD_ON_QUANTITY}.",
+                f"{field}.quantity",
+            )
+    if start_date < today:
+        raise InvalidInputError(
+            ErrorCode.START_DATE_IN_PAST,
+            f"The term cannot start before today ({today.isoformat()}).",
+            "startDate",
+        )
+
+
+def price_purchase(
+    *,
+    plan: PricedItem,
+    add_ons: Sequence[PricedItem],
+    start_date: date,
+    billing_period: BillingPeriod,
+) -> Quote:
+    """Lines and total of a new purchase: each item costs `quantity x unit price` for the term.
+
+    No proration: a purchase always buys a whole term. Example: 10 Premium seats at 348.00 USD a
+    year plus 10 Duo Pro seats at 228.00 give lines of 3480.00 and 2280.00, total 5760.00 USD.
+    Amounts are integer minor units, so nothing needs rounding.
+    """
+    end_date = term_end(start_date, billing_period)
+    currency = plan.unit_price.currency
+    lines = tuple(
+        QuoteLine(
+            kind=kind,
+            description=item.description,
+            quantity=item.quantity,
+            unit_price=item.unit_price,
+            amount=Money(item.quantity * item.unit_price.minor_units, currency),
+            period_start=start_date,
+            period_end=end_date,
+        )
+        for kind, item in [(LineKind.PURCHASE, plan), *((LineKind.ADD_ON, a) for a in add_ons)]
+    )
+    total = Money(sum(line.amount.minor_units for line in lines), currency)
+    return Quote(currency, billing_period, start_date, end_date, lines, total)

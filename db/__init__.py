@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, the async engine, query and batch-load functions, migrations."""

@@ -1,0 +1,27 @@
+"""Reads of customers, namespaces, instances and subscriptions."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.batch import keyset_page
+from db.tables import Customer, Namespace
+
+
+async def customers_page(
+    session: AsyncSession, *, after: int | None, limit: int, search: str | None
+) -> list[Customer]:
+    """Customers ordered by id after the cursor, optionally matching `search` in name or email."""
+    query = select(Customer)
+    if search:
+        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            or_(Customer.name.ilike(pattern), Customer.billing_email.ilike(pattern))  # type: ignore[attr-defined]
+        )
+    return await keyset_page(session, query, order_by=Customer.id, after=after, limit=limit)
+
+
+async def namespace_by_path(session: AsyncSession, path: str) -> Namespace | None:
+    query = select(Namespace).where(Namespace.path == path)
+    return (await session.execute(query)).scalar_one_or_none()

@@ -1,0 +1,74 @@
+"""Async engine, sessions and migration state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def async_url(url: str | URL) -> URL:
+    """The URL with the asyncpg driver, whatever PostgreSQL driver it named."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    return parsed.set(drivername="postgresql+asyncpg")
+
+
+def make_engine(url: str | URL, *, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        async_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    )
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def alembic_config(url: str | URL | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url is not None:
+        config.attributes["url"] = async_url(url)
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+async def schema_is_current(engine: AsyncEngine) -> tuple[bool, str | None]:
+    """Whether the database is at the newest migration, and the revision it is at."""
+    async with engine.connect() as connection:
+        revision = await connection.run_sync(current_revision)
+    return revision == head_revision(), revision
+
+
+async def upgrade(engine_url: str | URL, revision: str = "head") -> None:
+    """Apply migrations up to `revision` (alembic's env.py runs them on an async connection)."""
+
+    engine = make_engine(engine_url, pool_size=1)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_run_upgrade, revision)
+    finally:
+        await engine.dispose()
+
+
+def _run_upgrade(connection: Connection, revision: str) -> None:
+    from alembic import command
+
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)

@@ -1,0 +1,194 @@
+"""Tables of the billing database. Tables are singular; API shapes live in `schema/`."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlmodel import Field, SQLModel
+
+from billing.subscriptions import SubscriptionStatus
+from billing.terms import BillingPeriod
+
+PLAN_CODES = ("free", "premium", "ultimate")
+BILLING_PERIODS = tuple(BillingPeriod)
+SUBSCRIPTION_STATUSES = tuple(SubscriptionStatus)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+
+
+def _id() -> int | None:
+    return Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
+
+
+def _created_at() -> datetime | None:
+    return Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
+def _fk(target: str, *, nullable: bool = False) -> int | None:
+    return Field(
+        default=None,
+        sa_column=Column(BigInteger, ForeignKey(target), nullable=nullable, index=True),
+    )
+
+
+class Customer(SQLModel, table=True):
+    __tablename__ = "customer"
+    __table_args__ = (CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso"),)
+
+    id: int | None = _id()
+    name: str = Field(sa_column=Column(String(255), nullable=False))
+    billing_email: str = Field(sa_column=Column(String(320), nullable=False))
+    currency: str = Field(sa_column=Column(String(3), nullable=False))
+    created_at: datetime | None = _created_at()
+
+
+class Plan(SQLModel, table=True):
+    __tablename__ = "plan"
+    __table_args__ = (CheckConstraint(_in("code", PLAN_CODES), name="code_known"),)
+
+    id: int | None = _id()
+    code: str = Field(sa_column=Column(String(32), nullable=False, unique=True))
+    name: str = Field(sa_column=Column(String(100), nullable=False))
+    excludes_guests: bool = Field(default=False, nullable=False)
+    position: int = Field(sa_column=Column(Integer, nullable=False))
+
+
+class Price(SQLModel, table=True):
+    """One seat of a plan for one billing period, in one currency, from `valid_from` on."""
+
+    __tablename__ = "price"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "currency", "billing_period", "valid_from"),
+        CheckConstraint(_in("billing_period", BILLING_PERIODS), name="billing_period_known"),
+        CheckConstraint("unit_amount >= 0", name="unit_amount_not_negative"),
+        CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso"),
+    )
+
+    id: int | None = _id()
+    plan_id: int | None = _fk("plan.id")
+    currency: str = Field(sa_column=Column(String(3), nullable=False))
+    billing_period: str = Field(sa_column=Column(String(16), nullable=False))
+    unit_amount: int = Field(sa_column=Column(BigInteger, nullable=False))
+    valid_from: date = Field(nullable=False)
+
+    @classmethod
+    def owner_column(cls) -> Any:
+        return cls.plan_id
+
+
+class AddOn(SQLModel, table=True):
+    __tablename__ = "add_on"
+
+    id: int | None = _id()
+    code: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    name: str = Field(sa_column=Column(String(100), nullable=False))
+    description: str = Field(sa_column=Column(String(1000), nullable=False, server_default=""))
+    position: int = Field(sa_column=Column(Integer, nullable=False))
+
+
+class AddOnPrice(SQLModel, table=True):
+    """One unit of an add-on for one billing period, in one currency, from `valid_from` on."""
+
+    __tablename__ = "add_on_price"
+    __table_args__ = (
+        UniqueConstraint("add_on_id", "currency", "billing_period", "valid_from"),
+        CheckConstraint(_in("billing_period", BILLING_PERIODS), name="billing_period_known"),
+        CheckConstraint("unit_amount >= 0", name="unit_amount_not_negative"),
+        CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso"),
+    )
+
+    id: int | None = _id()
+    add_on_id: int | None = _fk("add_on.id")
+    currency: str = Field(sa_column=Column(String(3), nullable=False))
+    billing_period: str = Field(sa_column=Column(String(16), nullable=False))
+    unit_amount: int = Field(sa_column=Column(BigInteger, nullable=False))
+    valid_from: date = Field(nullable=False)
+
+    @classmethod
+    def owner_column(cls) -> Any:
+        return cls.add_on_id
+
+
+class Namespace(SQLModel, table=True):
+    """A GitLab.com top-level group."""
+
+    __tablename__ = "namespace"
+
+    id: int | None = _id()
+    path: str = Field(sa_column=Column(String(255), nullable=False, unique=True))
+    name: str = Field(sa_column=Column(String(255), nullable=False))
+    customer_id: int | None = _fk("customer.id", nullable=True)
+    created_at: datetime | None = _created_at()
+
+
+class Instance(SQLModel, table=True):
+    """A self-managed GitLab installation."""
+
+    __tablename__ = "instance"
+
+    id: int | None = _id()
+    instance_uid: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    hostname: str = Field(sa_column=Column(String(255), nullable=False))
+    customer_id: int | None = _fk("customer.id")
+    created_at: datetime | None = _created_at()
+
+
+class Subscription(SQLModel, table=True):
+    __tablename__ = "subscription"
+    __table_args__ = (
+        CheckConstraint(
+            "(namespace_id IS NULL) <> (instance_id IS NULL)", name="namespace_xor_instance"
+        ),
+        CheckConstraint(_in("status", SUBSCRIPTION_STATUSES), name="status_known"),
+        CheckConstraint("seats >= 0", name="seats_not_negative"),
+        CheckConstraint("end_date > start_date", name="term_not_empty"),
+        Index(
+            "subscription_one_active_per_namespace",
+            "namespace_id",
+            unique=True,
+            postgresql_where=text("status = 'active'"),
+        ),
+        Index(
+            "subscription_one_active_per_instance",
+            "instance_id",
+            unique=True,
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
+
+    id: int | None = _id()
+    customer_id: int | None = _fk("customer.id")
+    namespace_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, ForeignKey("namespace.id"), nullable=True)
+    )
+    instance_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, ForeignKey("instance.id"), nullable=True)
+    )
+    plan_id: int | None = _fk("plan.id")
+    price_id: int | None = _fk("price.id")
+    seats: int = Field(sa_column=Column(Integer, nullable=False))
+    start_date: date = Field(nullable=False)
+    end_date: date = Field(nullable=False)
+    status: str = Field(sa_column=Column(String(16), nullable=False, server_default="active"))
+    auto_renew: bool = Field(default=True, nullable=False)
+    trial: bool = Field(default=False, nullable=False)
+    created_at: datetime | None = _created_at()

@@ -1,0 +1,1 @@
+"""Use cases: one module per domain, the per-request Context and its DataLoaders."""

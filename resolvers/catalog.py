@@ -1,0 +1,97 @@
+"""Catalog use cases: plans and add-ons with their prices, and quotes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from billing.errors import ErrorCode, NotFoundError, PriceNotFoundError
+from billing.money import Money, currency_exponent
+from billing.quotes import AddOnRequest, PricedItem, Quote, price_purchase, validate_purchase
+from billing.terms import BillingPeriod
+from db.catalog import add_ons_by_code, all_add_ons, all_plans, plan_by_code, prices_in_force
+from db.tables import AddOn, AddOnPrice, Plan, Price
+from resolvers.context import Context
+
+
+async def list_plans(context: Context) -> list[Plan]:
+    async with context.db() as session:
+        return await all_plans(session)
+
+
+async def list_add_ons(context: Context) -> list[AddOn]:
+    async with context.db() as session:
+        return await all_add_ons(session)
+
+
+@dataclass(frozen=True)
+class QuoteCommand:
+    plan_code: str
+    seats: int
+    billing_period: BillingPeriod
+    currency: str
+    add_ons: Sequence[AddOnRequest] = field(default_factory=tuple)
+    start_date: date | None = None
+
+
+async def quote_purchase(context: Context, command: QuoteCommand) -> Quote:
+    """What buying `command` would cost on its start date (today by default). Writes nothing."""
+    currency_exponent(command.currency)
+    start = command.start_date or context.clock.today()
+    validate_purchase(
+        seats=command.seats, add_ons=command.add_ons, start_date=start, today=context.clock.today()
+    )
+    async with context.db() as session:
+        plan = await plan_by_code(session, command.plan_code)
+        if plan is None:
+            raise NotFoundError(
+                ErrorCode.PLAN_NOT_FOUND, f"There is no plan {command.plan_code!r}.", "plan"
+            )
+        assert plan.id is not None
+        [plan_prices] = await prices_in_force(
+            session, Price, [plan.id], on=start, currency=command.currency,
+            billing_period=command.billing_period.value,
+        )
+        plan_item = _priced(plan.name, command.seats, plan_prices, command, start, "currency")
+        add_ons = await add_ons_by_code(session, [a.code for a in command.add_ons])
+        add_on_items = []
+        for index, request in enumerate(command.add_ons):
+            add_on = add_ons.get(request.code)
+            if add_on is None:
+                raise NotFoundError(
+                    ErrorCode.ADD_ON_NOT_FOUND,
+                    f"There is no add-on {request.code!r}.",
+                    f"addOns.{index}.code",
+                )
+            assert add_on.id is not None
+            [add_on_prices] = await prices_in_force(
+                session, AddOnPrice, [add_on.id], on=start, currency=command.currency,
+                billing_period=command.billing_period.value,
+            )
+            add_on_items.append(
+                _priced(add_on.name, request.quantity, add_on_prices, command, start,
+                        f"addOns.{index}.code")
+            )
+    return price_purchase(
+        plan=plan_item, add_ons=add_on_items, start_date=start,
+        billing_period=command.billing_period,
+    )
+
+
+def _priced(
+    name: str,
+    quantity: int,
+    prices: Sequence[Price | AddOnPrice],
+    command: QuoteCommand,
+    start: date,
+    field_name: str,
+) -> PricedItem:
+    if not prices:
+        raise PriceNotFoundError(
+            ErrorCode.PRICE_NOT_FOUND,
+            f"{name} has no {command.billing_period.value} price in {command.currency} "
+            f"on {start.isoformat()}.",
+            field_name,
+        )
+    return PricedItem(name, quantity, Money(prices[0].unit_amount, command.currency))

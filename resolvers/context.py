@@ -1,0 +1,64 @@
+"""The per-request Context: caller, clock, one database session, and the DataLoaders."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Hashable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry.dataloader import DataLoader
+
+from resolvers.loaders import Loaders
+from resolvers.principal import Principal
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class Clock(Protocol):
+    """Where "today" comes from; tests pass a fixed one."""
+
+    def today(self) -> date: ...
+
+
+@dataclass
+class Context:
+    principal: Principal
+    clock: Clock
+    request_id: str
+    sessionmaker: async_sessionmaker[AsyncSession]
+    _session: AsyncSession | None = field(default=None, init=False)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.batch)
+
+    @asynccontextmanager
+    async def db(self) -> AsyncIterator[AsyncSession]:
+        """The request's session, one user at a time: strawberry resolves sibling fields
+        concurrently, and a session (like its connection) serves one statement at a time."""
+        async with self._lock:
+            if self._session is None:
+                self._session = self.sessionmaker()
+            yield self._session
+
+    def batch(
+        self, load: Callable[[AsyncSession, Sequence[K]], Any]
+    ) -> DataLoader[K, Any]:
+        """A DataLoader whose batch function gets the request's session."""
+
+        async def load_many(keys: Sequence[K]) -> Any:
+            async with self.db() as session:
+                return await load(session, keys)
+
+        return DataLoader(load_fn=load_many)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None

@@ -1,0 +1,33 @@
+"""Failures reported as top-level GraphQL errors (not part of a result union)."""
+
+from __future__ import annotations
+
+
+class PublicError(Exception):
+    """An error whose message is safe to show the caller; `code` goes in the error's extensions."""
+
+    code = "BAD_REQUEST"
+
+
+class Unauthenticated(PublicError):
+    code = "UNAUTHENTICATED"
+
+    def __init__(self) -> None:
+        super().__init__("Authentication required: send a bearer token.")
+
+
+class Forbidden(PublicError):
+    code = "FORBIDDEN"
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"Your role may not {what}.")
+
+
+class ObjectNotFound(PublicError):
+    """Raised alike for objects that do not exist and for objects the caller may not see, so the
+    answer never tells them apart."""
+
+    code = "NOT_FOUND"
+
+    def __init__(self, kind: str, key: object) -> None:
+        super().__init__(f"{kind} {key} not found.")

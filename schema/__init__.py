@@ -1,0 +1,1 @@
+"""The GraphQL schema: strawberry types, inputs, root Query, errors and extensions."""

@@ -1,0 +1,202 @@
+"""Customers, namespaces, instances and subscriptions."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Annotated, Any, TypeVar
+
+import strawberry
+from strawberry import relay
+
+from billing.subscriptions import SubscriptionStatus as DomainStatus
+from db import tables
+from resolvers import accounts
+from resolvers.errors import ObjectNotFound
+from schema.base import Info, decode_cursor, keyset_connection, page_size
+from schema.catalog import Plan, Price
+
+SubscriptionStatus = strawberry.enum(DomainStatus, description="Where a subscription is in its life.")
+
+T = TypeVar("T")
+
+_FIRST = strawberry.argument(description="Page size, 0 to 100; 20 by default.")
+_AFTER = strawberry.argument(description="Return items after this cursor (a pageInfo.endCursor).")
+
+
+async def _resolve_visible(
+    node_ids: Iterable[str], get: Callable[[int], Awaitable[Any]], of: Callable[[Any], T]
+) -> list[T | None]:
+    """Nodes the caller may see; an unknown or hidden id resolves to null alike."""
+    found: list[T | None] = []
+    for raw in node_ids:
+        try:
+            found.append(of(await get(int(raw))))
+        except ObjectNotFound:
+            found.append(None)
+    return found
+
+
+@strawberry.type(description="A paying organisation: the owner of namespaces, instances and subscriptions.")
+class Customer(relay.Node):
+    id: relay.NodeID[int]
+    name: str = strawberry.field(description="Company or person name.")
+    billing_email: str = strawberry.field(description="Where invoices are sent.")
+    currency: str = strawberry.field(description="ISO 4217 currency the customer is billed in.")
+
+    @strawberry.field(description="GitLab.com top-level groups this customer owns.")
+    async def namespaces(self, info: Info) -> list[Namespace]:
+        rows = await info.context.loaders.namespaces_by_customer.load(self.id)
+        return [Namespace.of(row) for row in rows]
+
+    @strawberry.field(description="Self-managed installations this customer owns.")
+    async def instances(self, info: Info) -> list[Instance]:
+        rows = await info.context.loaders.instances_by_customer.load(self.id)
+        return [Instance.of(row) for row in rows]
+
+    @strawberry.field(description="The customer's subscriptions, oldest first.")
+    async def subscriptions(
+        self,
+        info: Info,
+        first: Annotated[int | None, _FIRST] = None,
+        after: Annotated[str | None, _AFTER] = None,
+    ) -> relay.Connection[Subscription]:
+        limit = page_size(first)
+        rows = await accounts.customer_subscriptions(
+            info.context, self.id, after=decode_cursor("Subscription", after), limit=limit + 1
+        )
+        return keyset_connection(rows, limit, Subscription.of, "Subscription")
+
+    @classmethod
+    def of(cls, row: tables.Customer) -> Customer:
+        assert row.id is not None
+        return cls(id=row.id, name=row.name, billing_email=row.billing_email, currency=row.currency)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Customer | None]:
+        return await _resolve_visible(
+            node_ids, lambda i: accounts.get_customer(info.context, i), cls.of
+        )
+
+
+@strawberry.type(description="A GitLab.com top-level group.")
+class Namespace(relay.Node):
+    id: relay.NodeID[int]
+    path: str = strawberry.field(description="Full path, e.g. gitlab-org.")
+    name: str = strawberry.field(description="Display name.")
+    customer_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="The owning customer; null when nobody pays for the group.")
+    async def customer(self, info: Info) -> Customer | None:
+        row = await accounts.customer_of(info.context, self.customer_id)
+        return Customer.of(row) if row else None
+
+    @strawberry.field(description="The current subscription: the active one, else the latest.")
+    async def subscription(self, info: Info) -> Subscription | None:
+        row = await info.context.loaders.active_subscription_by_namespace.load(self.id)
+        return Subscription.of(row) if row else None
+
+    @classmethod
+    def of(cls, row: tables.Namespace) -> Namespace:
+        assert row.id is not None
+        return cls(id=row.id, path=row.path, name=row.name, customer_id=row.customer_id)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Namespace | None]:
+        return await _resolve_visible(
+            node_ids, lambda i: accounts.get_namespace_by_id(info.context, i), cls.of
+        )
+
+
+@strawberry.type(description="A self-managed GitLab installation.")
+class Instance(relay.Node):
+    id: relay.NodeID[int]
+    instance_id: str = strawberry.field(description="The installation's own unique id.")
+    hostname: str = strawberry.field(description="Host name the installation reported.")
+    customer_id: strawberry.Private[int]
+
+    @strawberry.field(description="The owning customer.")
+    async def customer(self, info: Info) -> Customer | None:
+        row = await accounts.customer_of(info.context, self.customer_id)
+        return Customer.of(row) if row else None
+
+    @strawberry.field(description="The current subscription: the active one, else the latest.")
+    async def subscription(self, info: Info) -> Subscription | None:
+        row = await info.context.loaders.active_subscription_by_instance.load(self.id)
+        return Subscription.of(row) if row else None
+
+    @classmethod
+    def of(cls, row: tables.Instance) -> Instance:
+        assert row.id is not None and row.customer_id is not None
+        return cls(
+            id=row.id, instance_id=row.instance_uid, hostname=row.hostname,
+            customer_id=row.customer_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Instance | None]:
+        return await _resolve_visible(
+            node_ids, lambda i: accounts.get_instance(info.context, i), cls.of
+        )
+
+
+@strawberry.type(description="A plan bought for a namespace or a self-managed instance.")
+class Subscription(relay.Node):
+    id: relay.NodeID[int]
+    seats: int = strawberry.field(description="Seats paid for in the current term.")
+    start_date: datetime.date = strawberry.field(description="First day of the current term.")
+    end_date: datetime.date = strawberry.field(
+        description="Day after the term's last day (the term is [startDate, endDate))."
+    )
+    status: SubscriptionStatus = strawberry.field(description="Where the subscription is in its life.")
+    auto_renew: bool = strawberry.field(description="Whether it renews itself at the end of the term.")
+    trial: bool = strawberry.field(description="Whether this is a free trial.")
+    row: strawberry.Private[tables.Subscription]
+
+    @strawberry.field(description="The plan subscribed to.")
+    async def plan(self, info: Info) -> Plan:
+        return Plan.of(await info.context.loaders.plan_by_id.load(self.row.plan_id))
+
+    @strawberry.field(description="The catalog price pinned for this term (price of one seat).")
+    async def price(self, info: Info) -> Price:
+        return Price.of(await info.context.loaders.price_by_id.load(self.row.price_id))
+
+    @strawberry.field(description="The paying customer.")
+    async def customer(self, info: Info) -> Customer | None:
+        row = await accounts.customer_of(info.context, self.row.customer_id)
+        return Customer.of(row) if row else None
+
+    @strawberry.field(description="The GitLab.com group it covers, if it is for one.")
+    async def namespace(self, info: Info) -> Namespace | None:
+        if self.row.namespace_id is None:
+            return None
+        return Namespace.of(await info.context.loaders.namespace_by_id.load(self.row.namespace_id))
+
+    @strawberry.field(description="The self-managed instance it covers, if it is for one.")
+    async def instance(self, info: Info) -> Instance | None:
+        if self.row.instance_id is None:
+            return None
+        return Instance.of(await info.context.loaders.instance_by_id.load(self.row.instance_id))
+
+    @classmethod
+    def of(cls, row: tables.Subscription) -> Subscription:
+        assert row.id is not None
+        return cls(
+            id=row.id, seats=row.seats, start_date=row.start_date, end_date=row.end_date,
+            status=SubscriptionStatus(row.status), auto_renew=row.auto_renew, trial=row.trial,
+            row=row,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Subscription | None]:
+        return await _resolve_visible(
+            node_ids, lambda i: accounts.get_subscription(info.context, i), cls.of
+        )

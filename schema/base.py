@@ -1,0 +1,96 @@
+"""Shared pieces of the schema: Info, Money, scalars, enums, keyset connections."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, NewType, TypeVar
+
+import strawberry
+from strawberry import relay
+
+from billing.money import Money as DomainMoney
+from billing.terms import BillingPeriod as DomainBillingPeriod
+from resolvers.context import Context
+from resolvers.errors import PublicError
+
+Info = strawberry.Info[Context, None]
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+
+Long = NewType("Long", int)
+LONG_SCALAR = strawberry.scalar(
+    name="Long",
+    description=(
+        "A whole number beyond GraphQL's 32-bit Int, sent as a JSON number; exact up to 2^53."
+    ),
+    serialize=int,
+    parse_value=int,
+)
+
+BillingPeriod = strawberry.enum(
+    DomainBillingPeriod, description="How long one term lasts and what one catalog price buys."
+)
+
+
+@strawberry.type(description="An exact amount of money in one currency.")
+class Money:
+    amount: str = strawberry.field(
+        description='The amount in major units as a decimal string, e.g. "348.00".'
+    )
+    currency: str = strawberry.field(description="ISO 4217 currency code, e.g. USD.")
+    minor_units: Long = strawberry.field(
+        description="The amount in the currency's minor unit (cents for USD): an exact integer."
+    )
+
+    @classmethod
+    def of(cls, money: DomainMoney) -> Money:
+        return cls(amount=str(money.amount), currency=money.currency, minor_units=money.minor_units)
+
+
+class BadUserInput(PublicError):
+    code = "BAD_USER_INPUT"
+
+
+def page_size(first: int | None) -> int:
+    size = DEFAULT_PAGE_SIZE if first is None else first
+    if not 0 <= size <= MAX_PAGE_SIZE:
+        raise BadUserInput(f"`first` must be between 0 and {MAX_PAGE_SIZE}.")
+    return size
+
+
+def decode_cursor(type_name: str, cursor: str | None) -> int | None:
+    """The id a cursor points after. Cursors are opaque to clients; they are global ids."""
+    return None if cursor is None else node_id(type_name, cursor, "after")
+
+
+N = TypeVar("N")
+
+
+def keyset_connection(
+    rows: Sequence[Any], limit: int, node: Callable[[Any], N], type_name: str
+) -> relay.Connection[N]:
+    """Build a connection from up to `limit + 1` rows ordered by id; the extra row, if any,
+    only tells that there is a next page."""
+    page = rows[:limit]
+    edges = [relay.Edge(node=node(row), cursor=relay.to_base64(type_name, row.id)) for row in page]
+    return relay.Connection(
+        edges=edges,
+        page_info=relay.PageInfo(
+            has_next_page=len(rows) > limit,
+            has_previous_page=False,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+    )
+
+
+def node_id(type_name: str, raw: str, field: str = "id") -> int:
+    """The database id inside a global id of `type_name`, or a BAD_USER_INPUT error."""
+    try:
+        kind, value = relay.from_base64(raw)
+        if kind != type_name:
+            raise ValueError(kind)
+        return int(value)
+    except ValueError:
+        raise BadUserInput(f"`{field}` is not a {type_name} id: {raw!r}.") from None

@@ -1,0 +1,83 @@
+"""The root Query: viewer, catalog, accounts, and the Relay node field."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from strawberry import relay
+
+from resolvers import accounts
+from resolvers.principal import Permission as DomainPermission
+from resolvers.principal import Role as DomainRole
+from schema.accounts import Customer, Namespace, Subscription
+from schema.base import Info, decode_cursor, keyset_connection, node_id, page_size
+from schema.catalog import CatalogQuery
+
+Role = strawberry.enum(DomainRole, description="What kind of caller a token belongs to.")
+Permission = strawberry.enum(DomainPermission, description="Something a caller may do.")
+
+
+@strawberry.type(description="The caller: who they are and what they may do.")
+class Viewer:
+    authenticated: bool = strawberry.field(description="Whether a valid token was sent.")
+    role: Role | None = strawberry.field(description="The token's role; null when anonymous.")
+    subject: str | None = strawberry.field(description="The token's subject (sub claim).")
+    permissions: list[Permission] = strawberry.field(description="What the caller may do.")
+    customer_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="The caller's own customer, for customer tokens.")
+    async def customer(self, info: Info) -> Customer | None:
+        if self.customer_id is None:
+            return None
+        return Customer.of(await accounts.get_customer(info.context, self.customer_id))
+
+
+@strawberry.type(description="Read the catalog, accounts and subscriptions.")
+class Query(CatalogQuery):
+    node: relay.Node = relay.node(description="Fetch any object by its global id.")
+
+    @strawberry.field(description="Who is calling and what they may do. Public.")
+    def viewer(self, info: Info) -> Viewer:
+        principal = info.context.principal
+        return Viewer(
+            authenticated=principal.authenticated,
+            role=principal.role,
+            subject=principal.subject,
+            permissions=sorted(principal.permissions),
+            customer_id=principal.customer_id,
+        )
+
+    @strawberry.field(description="One customer by global id. Admins, analysts, and the customer itself.")
+    async def customer(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Customer id.")]  # noqa: A002
+    ) -> Customer:
+        return Customer.of(await accounts.get_customer(info.context, node_id("Customer", id)))
+
+    @strawberry.field(description="All customers, oldest first. Admins and analysts.")
+    async def customers(
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description="Page size, 0 to 100; 20 by default.")] = None,
+        after: Annotated[str | None, strawberry.argument(description="Return customers after this cursor.")] = None,
+        search: Annotated[str | None, strawberry.argument(description="Only customers whose name or billing email contains this.")] = None,
+    ) -> relay.Connection[Customer]:
+        limit = page_size(first)
+        rows = await accounts.list_customers(
+            info.context, after=decode_cursor("Customer", after), limit=limit + 1, search=search
+        )
+        return keyset_connection(rows, limit, Customer.of, "Customer")
+
+    @strawberry.field(description="One subscription by global id.")
+    async def subscription(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Subscription id.")]  # noqa: A002
+    ) -> Subscription:
+        return Subscription.of(
+            await accounts.get_subscription(info.context, node_id("Subscription", id))
+        )
+
+    @strawberry.field(description="A GitLab.com top-level group by its path, with its subscription.")
+    async def namespace(
+        self, info: Info, path: Annotated[str, strawberry.argument(description="Full path, e.g. gitlab-org.")]
+    ) -> Namespace:
+        return Namespace.of(await accounts.get_namespace(info.context, path))

@@ -1,0 +1,28 @@
+"""Small helpers shared by the database tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
+
+import db.tables  # noqa: F401  (registers the tables)
+
+
+async def row_counts(session: AsyncSession) -> dict[str, int]:
+    """Rows in every table: compare before and after to prove that nothing was written."""
+    counts = {}
+    for table in SQLModel.metadata.sorted_tables:
+        counts[table.name] = (await session.execute(select(func.count()).select_from(table))).scalar_one()
+    return counts
+
+
+def data(body: dict[str, Any]) -> Any:
+    assert "errors" not in body, body["errors"]
+    return body["data"]
+
+
+def error_codes(body: dict[str, Any]) -> list[str]:
+    return [error["extensions"]["code"] for error in body.get("errors", [])]
