@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Annotated, Any, TypeVar
@@ -27,14 +28,16 @@ _AFTER = strawberry.argument(description="Return items after this cursor (a page
 async def _resolve_visible(
     node_ids: Iterable[str], get: Callable[[int], Awaitable[Any]], of: Callable[[Any], T]
 ) -> list[T | None]:
-    """Nodes the caller may see; an unknown or hidden id resolves to null alike."""
-    found: list[T | None] = []
-    for raw in node_ids:
+    """Nodes the caller may see; an unknown or hidden id resolves to null alike. The lookups
+    run together so their DataLoader batches them into one statement."""
+
+    async def visible(raw: str) -> T | None:
         try:
-            found.append(of(await get(int(raw))))
-        except ObjectNotFound:
-            found.append(None)
-    return found
+            return of(await get(int(raw)))
+        except (ObjectNotFound, ValueError):
+            return None
+
+    return list(await asyncio.gather(*(visible(raw) for raw in node_ids)))
 
 
 @strawberry.type(description="A paying organisation: the owner of namespaces, instances and subscriptions.")

@@ -35,7 +35,12 @@ class Viewer:
 
 @strawberry.type(description="Read the catalog, accounts and subscriptions.")
 class Query(CatalogQuery):
-    node: relay.Node = relay.node(description="Fetch any object by its global id.")
+    node: relay.Node | None = relay.node(
+        description="Fetch any object by its global id; null when not found or not visible."
+    )
+    nodes: list[relay.Node | None] = relay.node(
+        description="Fetch objects by global ids, in order; null where not found or not visible."
+    )
 
     @strawberry.field(description="Who is calling and what they may do. Public.")
     def viewer(self, info: Info) -> Viewer:
