@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from api.auth import InvalidToken, principal_from_token
@@ -19,6 +21,7 @@ from api.graphiql import CONTENT_SECURITY_POLICY
 from api.settings import Settings
 from resolvers.context import Clock, Context
 from resolvers.principal import Principal
+from schema.error_policy import public_error
 
 log = logging.getLogger("billing.http")
 
@@ -59,6 +62,7 @@ class BillingGraphQL(GraphQL):  # type: ignore[type-arg]
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"',
                          "X-Request-Id": request_id},
             )
+        request.state.request_id = request_id
         context = Context(
             principal=principal, clock=self.clock, request_id=request_id,
             sessionmaker=self.sessionmaker,
@@ -78,6 +82,13 @@ class BillingGraphQL(GraphQL):  # type: ignore[type-arg]
         if scheme.lower() != "bearer" or not token.strip():
             raise InvalidToken("expected `Authorization: Bearer <token>`")
         return principal_from_token(self.settings, token.strip())
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        if result.errors:
+            result.errors = [public_error(e, request.state.request_id) for e in result.errors]
+        return process_result(result)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         assert self.graphiql_html is not None

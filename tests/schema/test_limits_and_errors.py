@@ -1,0 +1,61 @@
+"""Depth, alias and token limits; unexpected errors masked with a request id."""
+
+import logging
+
+import pytest
+from httpx import AsyncClient
+
+from resolvers import catalog
+from schema.build import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
+from tests.conftest import GraphQL
+from tests.helpers import error_codes
+
+
+async def test_queries_deeper_than_the_limit_are_refused(gql: GraphQL) -> None:
+    deep = "{ viewer { customer { " + "namespaces { customer { " * MAX_DEPTH + "name" + " } }" * MAX_DEPTH + " } } }"
+    body = await gql(deep)
+    assert "exceeds maximum operation depth" in body["errors"][0]["message"]
+    assert error_codes(body)[0] == "GRAPHQL_VALIDATION_FAILED"
+
+
+async def test_too_many_aliases_are_refused(gql: GraphQL) -> None:
+    query = "{ " + " ".join(f"a{i}: plans {{ code }}" for i in range(MAX_ALIASES + 1)) + " }"
+    body = await gql(query)
+    assert "aliases found" in body["errors"][0]["message"]
+
+
+async def test_too_many_tokens_are_refused(gql: GraphQL) -> None:
+    query = "{ " + "__typename " * MAX_TOKENS + "}"
+    body = await gql(query)
+    assert "more than 5000 tokens" in body["errors"][0]["message"]
+
+
+async def test_syntax_errors_are_shown_with_a_code(gql: GraphQL) -> None:
+    body = await gql("{ plans { code }")
+    assert error_codes(body) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert "Syntax Error" in body["errors"][0]["message"]
+
+
+async def test_unexpected_errors_are_masked_and_logged_with_the_request_id(
+    client: AsyncClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(context: object) -> list[object]:
+        raise RuntimeError("password=hunter2 leaked from a driver")
+
+    monkeypatch.setattr(catalog, "list_plans", broken)
+    with caplog.at_level(logging.ERROR, logger="billing.errors"):
+        response = await client.post("/graphql", json={"query": "{ plans { code } }"},
+                                     headers={"X-Request-Id": "req-123"})
+    [error] = response.json()["errors"]
+    assert error["message"] == "Unexpected error (request req-123)."
+    assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "requestId": "req-123"}
+    assert "hunter2" not in response.text
+    assert response.headers["x-request-id"] == "req-123"
+    assert "req-123" in caplog.text
+    assert "hunter2" in caplog.text
+
+
+async def test_a_request_id_is_made_when_none_is_sent(client: AsyncClient) -> None:
+    response = await client.post("/graphql", json={"query": "{ __typename }"},
+                                 headers={"X-Request-Id": "bad id with spaces"})
+    assert len(response.headers["x-request-id"]) == 32
