@@ -1,0 +1,120 @@
+"""The `billing` command as a user runs it: one-line errors, tokens, schema, demo data."""
+
+import os
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+from strawberry.printer import print_schema
+
+from api.auth import principal_from_token
+from api.settings import ConfigError, load_settings
+from resolvers.principal import Role
+from schema.build import schema
+from tests.conftest import JWT_SECRET
+
+BILLING = str(Path(sys.executable).parent / "billing")
+
+
+def billing(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("BILLING_")}
+    clean.pop("DATABASE_URL", None)
+    return subprocess.run([BILLING, *args], cwd=cwd, capture_output=True, text=True, check=False,
+                          env={**clean, "BILLING_JWT_SECRET": JWT_SECRET, **env}, timeout=120)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://root@localhost/billing", "DATABASE_URL: must be a postgresql:// URL, not mysql://"),
+        ("not a url", "DATABASE_URL: is not a URL like postgresql://user@host:5432/dbname"),
+        ("postgresql://postgres@127.0.0.1:9/billing",
+         "cannot reach the database at postgresql://postgres@127.0.0.1:9/billing"),
+    ],
+)
+def test_a_bad_database_url_is_one_line_naming_the_problem(
+    tmp_path: Path, url: str, message: str
+) -> None:
+    result = billing("serve", cwd=tmp_path, DATABASE_URL=url)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"billing: error: {message}")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_missing_signing_key_is_named(tmp_path: Path) -> None:
+    result = billing("token", "--role", "admin", cwd=tmp_path, BILLING_JWT_SECRET="")
+    assert result.returncode == 2
+    assert "BILLING_JWT_SECRET must be set" in result.stderr
+
+
+async def test_serve_refuses_a_database_whose_schema_is_behind(
+    tmp_path: Path, make_database: Callable[..., Awaitable[str]]
+) -> None:
+    url = await make_database(migrate=False)
+    result = billing("serve", cwd=tmp_path, DATABASE_URL=url)
+    assert result.returncode == 2
+    assert "needs 0001: run `billing db upgrade`" in result.stderr
+
+
+async def test_db_upgrade_then_demo_data_twice_is_idempotent(
+    tmp_path: Path, make_database: Callable[..., Awaitable[str]]
+) -> None:
+    url = await make_database(migrate=False)
+    assert billing("db", "upgrade", cwd=tmp_path, DATABASE_URL=url).returncode == 0
+
+    async def counts() -> list[int]:
+        connection = await asyncpg.connect(make_url(url).render_as_string(hide_password=False))
+        try:
+            return [await connection.fetchval(f"SELECT count(*) FROM {table}")  # noqa: S608
+                    for table in ("plan", "price", "add_on_price", "customer", "namespace",
+                                  "instance", "subscription")]
+        finally:
+            await connection.close()
+
+    first = billing("demo-data", cwd=tmp_path, DATABASE_URL=url)
+    assert first.returncode == 0, first.stderr
+    after_first = await counts()
+    assert billing("demo-data", cwd=tmp_path, DATABASE_URL=url).returncode == 0
+    assert await counts() == after_first == [3, 9, 6, 3, 4, 1, 4]
+
+
+def test_token_command_mints_a_verifiable_customer_token(tmp_path: Path) -> None:
+    from strawberry import relay
+
+    for customer_id in ("42", relay.to_base64("Customer", 42)):
+        result = billing("token", "--role", "customer", "--customer-id", customer_id, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        settings = load_settings(_env_file=None, jwt_secret=JWT_SECRET)
+        principal = principal_from_token(settings, result.stdout.strip())
+        assert (principal.role, principal.customer_id) == (Role.CUSTOMER, 42)
+    refused = billing("token", "--role", "customer", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "--customer-id is required" in refused.stderr
+
+
+def test_export_schema_prints_the_sdl(tmp_path: Path) -> None:
+    result = billing("export-schema", "--output", "-", cwd=tmp_path)
+    assert result.stdout == print_schema(schema) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"port": 0}, "BILLING_PORT: Input should be greater than or equal to 1"),
+        ({"jwt_algorithms": ["HS256", "XX1"]}, "BILLING_JWT_ALGORITHMS: must list algorithms"),
+        ({"jwt_algorithms": ["RS256"]}, "BILLING_JWT_PUBLIC_KEY (PEM) must be set"),
+        ({"jwt_secret": "short"}, "BILLING_JWT_SECRET must be set (at least 32 characters)"),
+        ({"database_url": "postgresql://u@h:5432"}, "DATABASE_URL: names no database"),
+    ],
+)
+def test_settings_errors_name_the_variable(overrides: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(_env_file=None, **{"jwt_secret": JWT_SECRET, **overrides})
+    assert message in str(raised.value)
+    assert "\n" not in str(raised.value)
