@@ -84,11 +84,16 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
     customer_id = None
     if args.customer_id is not None:
         customer_id = _customer_id(args.customer_id)
-    print(mint_token(
-        settings, role=role, subject=args.subject or f"dev-{role.value}",
-        customer_id=customer_id, now=SystemClock().now(),
-        ttl=__import__("datetime").timedelta(hours=args.ttl_hours),
-    ))
+    print(
+        mint_token(
+            settings,
+            role=role,
+            subject=args.subject or f"dev-{role.value}",
+            customer_id=customer_id,
+            now=SystemClock().now(),
+            ttl=__import__("datetime").timedelta(hours=args.ttl_hours),
+        )
+    )
 
 
 def _customer_id(raw: str) -> int:
@@ -156,7 +161,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         settings = load_settings() if getattr(args, "needs_settings", True) else None
         if settings is not None:
-            logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+            logging.basicConfig(
+                level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+            )
         run(settings, args)
     except (ConfigError, DatabaseError, AssetsError, InvalidToken) as error:
         print(f"billing: error: {error}", file=sys.stderr)

@@ -56,15 +56,25 @@ class BillingGraphQL(GraphQL):  # type: ignore[type-arg]
         except InvalidToken as error:
             log.info("refused token [request %s]: %s", request_id, error)
             return JSONResponse(
-                {"errors": [{"message": f"Invalid token: {error}.",
-                             "extensions": {"code": "UNAUTHENTICATED"}}]},
+                {
+                    "errors": [
+                        {
+                            "message": f"Invalid token: {error}.",
+                            "extensions": {"code": "UNAUTHENTICATED"},
+                        }
+                    ]
+                },
                 status_code=401,
-                headers={"WWW-Authenticate": 'Bearer error="invalid_token"',
-                         "X-Request-Id": request_id},
+                headers={
+                    "WWW-Authenticate": 'Bearer error="invalid_token"',
+                    "X-Request-Id": request_id,
+                },
             )
         request.state.request_id = request_id
         context = Context(
-            principal=principal, clock=self.clock, request_id=request_id,
+            principal=principal,
+            clock=self.clock,
+            request_id=request_id,
             sessionmaker=self.sessionmaker,
         )
         try:

@@ -1,1 +1,1 @@
-"""The pure billing core: money, terms, prices and quotes. Standard library only, no I/O, no clock."""
+"""The pure billing core: money, terms, prices, quotes. Standard library only; no I/O, no clock."""

@@ -91,7 +91,9 @@ def validate_purchase(
         seen.add(add_on.code)
         if add_on.quantity < 1:
             raise InvalidInputError(
-                ErrorCode.QUANTITY_BELOW_MINIMUM, "Quantity must be at least 1.", f"{field}.quantity"
+                ErrorCode.QUANTITY_BELOW_MINIMUM,
+                "Quantity must be at least 1.",
+                f"{field}.quantity",
             )
         if add_on.quantity > MAX_ADD_ON_QUANTITY:
             raise InvalidInputError(

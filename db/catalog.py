@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
-
 from typing import TypeVar
 
 from sqlalchemy import select

@@ -41,7 +41,12 @@ PLAN_PRICES = [
 ]
 ADD_ONS = [
     ("duo_pro", "GitLab Duo Pro", "AI code suggestions and chat, per seat.", 0),
-    ("duo_enterprise", "GitLab Duo Enterprise", "Duo Pro plus AI across the lifecycle, per seat.", 1),
+    (
+        "duo_enterprise",
+        "GitLab Duo Enterprise",
+        "Duo Pro plus AI across the lifecycle, per seat.",
+        1,
+    ),
     ("storage_10gb", "Storage 10 GB", "10 GB of extra namespace storage, per pack.", 2),
 ]
 ADD_ON_PRICES = [
@@ -63,7 +68,9 @@ NAMESPACES = [
     ("globex", "Globex", "rechnung@globex.example"),
     ("hobby-project", "Hobby Project", None),
 ]
-INSTANCES = [("8f14e45f-ceea-467f-a9e5-0d1c2b3a4f50", "gitlab.initech.example", "ap@initech.example")]
+INSTANCES = [
+    ("8f14e45f-ceea-467f-a9e5-0d1c2b3a4f50", "gitlab.initech.example", "ap@initech.example")
+]
 SUBSCRIPTIONS = [
     # target (namespace path or instance uid), plan, seats, days since start, trial
     ("acme", "premium", 25, 100, False),
@@ -73,7 +80,9 @@ SUBSCRIPTIONS = [
 ]
 
 
-async def _get_or_create(session: AsyncSession, model: type[M], key: dict[str, Any], **values: Any) -> M:
+async def _get_or_create(
+    session: AsyncSession, model: type[M], key: dict[str, Any], **values: Any
+) -> M:
     query = select(model).filter_by(**key)
     row = (await session.execute(query)).scalar_one_or_none()
     if row is None:
@@ -86,42 +95,68 @@ async def _get_or_create(session: AsyncSession, model: type[M], key: dict[str, A
 async def load_demo_data(session: AsyncSession, *, today: date) -> None:
     """Insert whatever of the demo data set is missing. The caller commits."""
     plans = {
-        code: await _get_or_create(session, Plan, {"code": code}, name=name,
-                                   excludes_guests=excludes_guests, position=position)
+        code: await _get_or_create(
+            session,
+            Plan,
+            {"code": code},
+            name=name,
+            excludes_guests=excludes_guests,
+            position=position,
+        )
         for code, name, excludes_guests, position in PLANS
     }
     for code, currency, period, amount, valid_from in PLAN_PRICES:
         await _get_or_create(
-            session, Price, {"plan_id": plans[code].id, "currency": currency,
-                             "billing_period": period, "valid_from": valid_from},
+            session,
+            Price,
+            {
+                "plan_id": plans[code].id,
+                "currency": currency,
+                "billing_period": period,
+                "valid_from": valid_from,
+            },
             unit_amount=amount,
         )
     add_ons = {
-        code: await _get_or_create(session, AddOn, {"code": code}, name=name,
-                                   description=description, position=position)
+        code: await _get_or_create(
+            session, AddOn, {"code": code}, name=name, description=description, position=position
+        )
         for code, name, description, position in ADD_ONS
     }
     for code, currency, period, amount, valid_from in ADD_ON_PRICES:
         await _get_or_create(
-            session, AddOnPrice, {"add_on_id": add_ons[code].id, "currency": currency,
-                                  "billing_period": period, "valid_from": valid_from},
+            session,
+            AddOnPrice,
+            {
+                "add_on_id": add_ons[code].id,
+                "currency": currency,
+                "billing_period": period,
+                "valid_from": valid_from,
+            },
             unit_amount=amount,
         )
     customers = {
-        email: await _get_or_create(session, Customer, {"billing_email": email}, name=name,
-                                    currency=currency)
+        email: await _get_or_create(
+            session, Customer, {"billing_email": email}, name=name, currency=currency
+        )
         for name, email, currency in CUSTOMERS
     }
     targets: dict[str, tuple[str, Any]] = {}
     for path, name, email in NAMESPACES:
         namespace = await _get_or_create(
-            session, Namespace, {"path": path}, name=name,
+            session,
+            Namespace,
+            {"path": path},
+            name=name,
             customer_id=customers[email].id if email else None,
         )
         targets[path] = ("namespace_id", namespace)
     for uid, hostname, email in INSTANCES:
         instance = await _get_or_create(
-            session, Instance, {"instance_uid": uid}, hostname=hostname,
+            session,
+            Instance,
+            {"instance_uid": uid},
+            hostname=hostname,
             customer_id=customers[email].id,
         )
         targets[uid] = ("instance_id", instance)
@@ -134,13 +169,25 @@ async def load_demo_data(session: AsyncSession, *, today: date) -> None:
         customer = await session.get(Customer, owner.customer_id)
         assert customer is not None
         [prices] = await prices_in_force(
-            session, Price, [plans[plan_code].id], on=start, currency=customer.currency,
+            session,
+            Price,
+            [plans[plan_code].id],
+            on=start,
+            currency=customer.currency,
             billing_period=ANNUAL,
         )
-        session.add(Subscription(
-            customer_id=customer.id, plan_id=plans[plan_code].id, price_id=prices[0].id,
-            seats=seats, start_date=start,
-            end_date=start + TRIAL_LENGTH if trial else term_end(start, BillingPeriod.ANNUAL),
-            status="active", auto_renew=not trial, trial=trial, **{column: owner.id},
-        ))
+        session.add(
+            Subscription(
+                customer_id=customer.id,
+                plan_id=plans[plan_code].id,
+                price_id=prices[0].id,
+                seats=seats,
+                start_date=start,
+                end_date=start + TRIAL_LENGTH if trial else term_end(start, BillingPeriod.ANNUAL),
+                status="active",
+                auto_renew=not trial,
+                trial=trial,
+                **{column: owner.id},
+            )
+        )
     await session.flush()

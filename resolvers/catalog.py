@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from billing.errors import ErrorCode, NotFoundError, PriceNotFoundError
 from billing.money import Money, currency_exponent
 from billing.quotes import AddOnRequest, PricedItem, Quote, price_purchase, validate_purchase
@@ -38,60 +40,63 @@ class QuoteCommand:
 async def quote_purchase(context: Context, command: QuoteCommand) -> Quote:
     """What buying `command` would cost on its start date (today by default). Writes nothing."""
     currency_exponent(command.currency)
-    start = command.start_date or context.clock.today()
-    validate_purchase(
-        seats=command.seats, add_ons=command.add_ons, start_date=start, today=context.clock.today()
-    )
+    today = context.clock.today()
+    start = command.start_date or today
+    validate_purchase(seats=command.seats, add_ons=command.add_ons, start_date=start, today=today)
     async with context.db() as session:
         plan = await plan_by_code(session, command.plan_code)
         if plan is None:
             raise NotFoundError(
                 ErrorCode.PLAN_NOT_FOUND, f"There is no plan {command.plan_code!r}.", "plan"
             )
-        assert plan.id is not None
-        [plan_prices] = await prices_in_force(
-            session, Price, [plan.id], on=start, currency=command.currency,
-            billing_period=command.billing_period.value,
+        plan_item = PricedItem(
+            plan.name,
+            command.seats,
+            await _unit_price(session, Price, plan, command, start, field="currency"),
         )
-        plan_item = _priced(plan.name, command.seats, plan_prices, command, start, "currency")
         add_ons = await add_ons_by_code(session, [a.code for a in command.add_ons])
         add_on_items = []
         for index, request in enumerate(command.add_ons):
+            field = f"addOns.{index}.code"
             add_on = add_ons.get(request.code)
             if add_on is None:
                 raise NotFoundError(
-                    ErrorCode.ADD_ON_NOT_FOUND,
-                    f"There is no add-on {request.code!r}.",
-                    f"addOns.{index}.code",
+                    ErrorCode.ADD_ON_NOT_FOUND, f"There is no add-on {request.code!r}.", field
                 )
-            assert add_on.id is not None
-            [add_on_prices] = await prices_in_force(
-                session, AddOnPrice, [add_on.id], on=start, currency=command.currency,
-                billing_period=command.billing_period.value,
-            )
-            add_on_items.append(
-                _priced(add_on.name, request.quantity, add_on_prices, command, start,
-                        f"addOns.{index}.code")
-            )
+            unit_price = await _unit_price(session, AddOnPrice, add_on, command, start, field=field)
+            add_on_items.append(PricedItem(add_on.name, request.quantity, unit_price))
     return price_purchase(
-        plan=plan_item, add_ons=add_on_items, start_date=start,
+        plan=plan_item,
+        add_ons=add_on_items,
+        start_date=start,
         billing_period=command.billing_period,
     )
 
 
-def _priced(
-    name: str,
-    quantity: int,
-    prices: Sequence[Price | AddOnPrice],
+async def _unit_price(
+    session: AsyncSession,
+    model: type[Price] | type[AddOnPrice],
+    owner: Plan | AddOn,
     command: QuoteCommand,
     start: date,
-    field_name: str,
-) -> PricedItem:
+    *,
+    field: str,
+) -> Money:
+    """The catalog price of one unit of `owner` in force on `start`, or PRICE_NOT_FOUND."""
+    assert owner.id is not None
+    [prices] = await prices_in_force(
+        session,
+        model,
+        [owner.id],
+        on=start,
+        currency=command.currency,
+        billing_period=command.billing_period.value,
+    )
     if not prices:
         raise PriceNotFoundError(
             ErrorCode.PRICE_NOT_FOUND,
-            f"{name} has no {command.billing_period.value} price in {command.currency} "
+            f"{owner.name} has no {command.billing_period.value} price in {command.currency} "
             f"on {start.isoformat()}.",
-            field_name,
+            field,
         )
-    return PricedItem(name, quantity, Money(prices[0].unit_amount, command.currency))
+    return Money(prices[0].unit_amount, command.currency)

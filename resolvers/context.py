@@ -47,9 +47,7 @@ class Context:
                 self._session = self.sessionmaker()
             yield self._session
 
-    def batch(
-        self, load: Callable[[AsyncSession, Sequence[K]], Any]
-    ) -> DataLoader[K, Any]:
+    def batch(self, load: Callable[[AsyncSession, Sequence[K]], Any]) -> DataLoader[K, Any]:
         """A DataLoader whose batch function gets the request's session."""
 
         async def load_many(keys: Sequence[K]) -> Any:

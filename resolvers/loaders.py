@@ -114,7 +114,9 @@ class Loaders:
         self.namespaces_by_customer = batch(_grouped(Namespace, Namespace.customer_id))
         self.instances_by_customer = batch(_grouped(Instance, Instance.customer_id))
         self.subscription_pages_by_customer = batch(_pages(Subscription, Subscription.customer_id))
-        self.active_subscription_by_namespace = batch(_active_subscription(Subscription.namespace_id))
+        self.active_subscription_by_namespace = batch(
+            _active_subscription(Subscription.namespace_id)
+        )
         self.active_subscription_by_instance = batch(_active_subscription(Subscription.instance_id))
 
 
@@ -129,4 +131,3 @@ def _active_subscription(column: Any) -> Callable[[AsyncSession, Sequence[int]],
         ]
 
     return load
-

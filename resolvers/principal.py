@@ -52,8 +52,10 @@ class Principal:
         """Customers, their instances and their subscriptions."""
         if Permission.READ_ALL_CUSTOMERS in self.permissions:
             return True
-        return self.role is Role.CUSTOMER and customer_id is not None and (
-            customer_id == self.customer_id
+        return (
+            self.role is Role.CUSTOMER
+            and customer_id is not None
+            and (customer_id == self.customer_id)
         )
 
     def may_read_namespace(self, owner_customer_id: int | None) -> bool:

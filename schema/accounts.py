@@ -17,7 +17,9 @@ from resolvers.errors import ObjectNotFound
 from schema.base import Info, decode_cursor, keyset_connection, page_size
 from schema.catalog import Plan, Price
 
-SubscriptionStatus = strawberry.enum(DomainStatus, description="Where a subscription is in its life.")
+SubscriptionStatus = strawberry.enum(
+    DomainStatus, description="Where a subscription is in its life."
+)
 
 T = TypeVar("T")
 
@@ -40,7 +42,9 @@ async def _resolve_visible(
     return list(await asyncio.gather(*(visible(raw) for raw in node_ids)))
 
 
-@strawberry.type(description="A paying organisation: the owner of namespaces, instances and subscriptions.")
+@strawberry.type(
+    description="A paying organisation: the owner of namespaces, instances and subscriptions."
+)
 class Customer(relay.Node):
     id: relay.NodeID[int]
     name: str = strawberry.field(description="Company or person name.")
@@ -134,9 +138,12 @@ class Instance(relay.Node):
 
     @classmethod
     def of(cls, row: tables.Instance) -> Instance:
-        assert row.id is not None and row.customer_id is not None
+        assert row.id is not None
+        assert row.customer_id is not None
         return cls(
-            id=row.id, instance_id=row.instance_uid, hostname=row.hostname,
+            id=row.id,
+            instance_id=row.instance_uid,
+            hostname=row.hostname,
             customer_id=row.customer_id,
         )
 
@@ -157,8 +164,12 @@ class Subscription(relay.Node):
     end_date: datetime.date = strawberry.field(
         description="Day after the term's last day (the term is [startDate, endDate))."
     )
-    status: SubscriptionStatus = strawberry.field(description="Where the subscription is in its life.")
-    auto_renew: bool = strawberry.field(description="Whether it renews itself at the end of the term.")
+    status: SubscriptionStatus = strawberry.field(
+        description="Where the subscription is in its life."
+    )
+    auto_renew: bool = strawberry.field(
+        description="Whether it renews itself at the end of the term."
+    )
     trial: bool = strawberry.field(description="Whether this is a free trial.")
     row: strawberry.Private[tables.Subscription]
 
@@ -191,8 +202,13 @@ class Subscription(relay.Node):
     def of(cls, row: tables.Subscription) -> Subscription:
         assert row.id is not None
         return cls(
-            id=row.id, seats=row.seats, start_date=row.start_date, end_date=row.end_date,
-            status=SubscriptionStatus(row.status), auto_renew=row.auto_renew, trial=row.trial,
+            id=row.id,
+            seats=row.seats,
+            start_date=row.start_date,
+            end_date=row.end_date,
+            status=SubscriptionStatus(row.status),
+            auto_renew=row.auto_renew,
+            trial=row.trial,
             row=row,
         )
 

@@ -241,7 +241,7 @@ class CatalogQuery:
     async def quote(
         self,
         info: Info,
-        input: Annotated[QuoteInput, strawberry.argument(description="What to price.")],  # noqa: A002
+        input: Annotated[QuoteInput, strawberry.argument(description="What to price.")],
     ) -> QuoteResult:
         command = catalog.QuoteCommand(
             plan_code=input.plan,
@@ -255,4 +255,3 @@ class CatalogQuery:
             return Quote.of(await catalog.quote_purchase(info.context, command))
         except BillingError as error:
             return user_error(error)  # type: ignore[return-value]
-

@@ -53,9 +53,13 @@ class Query(CatalogQuery):
             customer_id=principal.customer_id,
         )
 
-    @strawberry.field(description="One customer by global id. Admins, analysts, and the customer itself.")
+    @strawberry.field(
+        description="One customer by global id. Admins, analysts, and the customer itself."
+    )
     async def customer(
-        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Customer id.")]  # noqa: A002
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Customer id.")],
     ) -> Customer:
         return Customer.of(await accounts.get_customer(info.context, node_id("Customer", id)))
 
@@ -63,9 +67,18 @@ class Query(CatalogQuery):
     async def customers(
         self,
         info: Info,
-        first: Annotated[int | None, strawberry.argument(description="Page size, 0 to 100; 20 by default.")] = None,
-        after: Annotated[str | None, strawberry.argument(description="Return customers after this cursor.")] = None,
-        search: Annotated[str | None, strawberry.argument(description="Only customers whose name or billing email contains this.")] = None,
+        first: Annotated[
+            int | None, strawberry.argument(description="Page size, 0 to 100; 20 by default.")
+        ] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description="Return customers after this cursor.")
+        ] = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only customers whose name or billing email contains this."
+            ),
+        ] = None,
     ) -> relay.Connection[Customer]:
         limit = page_size(first)
         rows = await accounts.list_customers(
@@ -75,14 +88,20 @@ class Query(CatalogQuery):
 
     @strawberry.field(description="One subscription by global id.")
     async def subscription(
-        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Subscription id.")]  # noqa: A002
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Subscription id.")],
     ) -> Subscription:
         return Subscription.of(
             await accounts.get_subscription(info.context, node_id("Subscription", id))
         )
 
-    @strawberry.field(description="A GitLab.com top-level group by its path, with its subscription.")
+    @strawberry.field(
+        description="A GitLab.com top-level group by its path, with its subscription."
+    )
     async def namespace(
-        self, info: Info, path: Annotated[str, strawberry.argument(description="Full path, e.g. gitlab-org.")]
+        self,
+        info: Info,
+        path: Annotated[str, strawberry.argument(description="Full path, e.g. gitlab-org.")],
     ) -> Namespace:
         return Namespace.of(await accounts.get_namespace(info.context, path))

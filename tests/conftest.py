@@ -132,10 +132,15 @@ def settings() -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings, engine: AsyncEngine, clock: FixedClock,
-        sessionmaker: async_sessionmaker[AsyncSession]) -> Any:
-    return create_app(settings, engine, clock=clock, sessionmaker=sessionmaker,
-                      dispose_engine=False)
+def app(
+    settings: Settings,
+    engine: AsyncEngine,
+    clock: FixedClock,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> Any:
+    return create_app(
+        settings, engine, clock=clock, sessionmaker=sessionmaker, dispose_engine=False
+    )
 
 
 @pytest.fixture
@@ -148,12 +153,19 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 def token(settings: Settings) -> Callable[..., str]:
-    def mint(role: str, customer_id: int | None = None, *,
-             expires_in: timedelta = timedelta(hours=1)) -> str:
+    def mint(
+        role: str, customer_id: int | None = None, *, expires_in: timedelta = timedelta(hours=1)
+    ) -> str:
         now = datetime.now(UTC)
-        return mint_token(settings, role=Role(role), subject=f"test-{role}",
-                          customer_id=customer_id, now=now + expires_in - timedelta(hours=1),
-                          ttl=timedelta(hours=1))
+        return mint_token(
+            settings,
+            role=Role(role),
+            subject=f"test-{role}",
+            customer_id=customer_id,
+            now=now + expires_in - timedelta(hours=1),
+            ttl=timedelta(hours=1),
+        )
+
     return mint
 
 
@@ -164,8 +176,13 @@ GraphQL = Callable[..., Awaitable[dict[str, Any]]]
 def gql(client: httpx.AsyncClient) -> GraphQL:
     """POST a GraphQL operation and return the decoded JSON body (status 200 asserted)."""
 
-    async def run(query: str, variables: dict[str, Any] | None = None, *,
-                  token: str | None = None, status: int = 200) -> dict[str, Any]:
+    async def run(
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        token: str | None = None,
+        status: int = 200,
+    ) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         response = await client.post(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers

@@ -15,7 +15,9 @@ async def row_counts(session: AsyncSession) -> dict[str, int]:
     """Rows in every table: compare before and after to prove that nothing was written."""
     counts = {}
     for table in SQLModel.metadata.sorted_tables:
-        counts[table.name] = (await session.execute(select(func.count()).select_from(table))).scalar_one()
+        counts[table.name] = (
+            await session.execute(select(func.count()).select_from(table))
+        ).scalar_one()
     return counts
 
 

@@ -36,7 +36,8 @@ async def test_migrations_match_the_models_and_round_trip(
         async with engine.connect() as connection:
             assert await connection.run_sync(_diff) == []
             revision = await connection.run_sync(
-                lambda c: MigrationContext.configure(c).get_current_revision())
+                lambda c: MigrationContext.configure(c).get_current_revision()
+            )
         assert revision == head_revision()
     finally:
         await engine.dispose()

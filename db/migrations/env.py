@@ -7,10 +7,10 @@ import os
 
 from alembic import context
 from sqlalchemy import Connection
+from sqlmodel import SQLModel
 
 import db.tables  # noqa: F401  (registers every table on the metadata)
 from db.engine import async_url, make_engine
-from sqlmodel import SQLModel
 
 target_metadata = SQLModel.metadata
 

@@ -23,17 +23,29 @@ BILLING = str(Path(sys.executable).parent / "billing")
 def billing(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("BILLING_")}
     clean.pop("DATABASE_URL", None)
-    return subprocess.run([BILLING, *args], cwd=cwd, capture_output=True, text=True, check=False,
-                          env={**clean, "BILLING_JWT_SECRET": JWT_SECRET, **env}, timeout=120)
+    return subprocess.run(
+        [BILLING, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**clean, "BILLING_JWT_SECRET": JWT_SECRET, **env},
+        timeout=120,
+    )
 
 
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("mysql://root@localhost/billing", "DATABASE_URL: must be a postgresql:// URL, not mysql://"),
+        (
+            "mysql://root@localhost/billing",
+            "DATABASE_URL: must be a postgresql:// URL, not mysql://",
+        ),
         ("not a url", "DATABASE_URL: is not a URL like postgresql://user@host:5432/dbname"),
-        ("postgresql://postgres@127.0.0.1:9/billing",
-         "cannot reach the database at postgresql://postgres@127.0.0.1:9/billing"),
+        (
+            "postgresql://postgres@127.0.0.1:9/billing",
+            "cannot reach the database at postgresql://postgres@127.0.0.1:9/billing",
+        ),
     ],
 )
 def test_a_bad_database_url_is_one_line_naming_the_problem(
@@ -71,9 +83,18 @@ async def test_db_upgrade_then_demo_data_twice_is_idempotent(
     async def counts() -> list[int]:
         connection = await asyncpg.connect(make_url(url).render_as_string(hide_password=False))
         try:
-            return [await connection.fetchval(f"SELECT count(*) FROM {table}")  # noqa: S608
-                    for table in ("plan", "price", "add_on_price", "customer", "namespace",
-                                  "instance", "subscription")]
+            return [
+                await connection.fetchval(f"SELECT count(*) FROM {table}")
+                for table in (
+                    "plan",
+                    "price",
+                    "add_on_price",
+                    "customer",
+                    "namespace",
+                    "instance",
+                    "subscription",
+                )
+            ]
         finally:
             await connection.close()
 

@@ -49,7 +49,8 @@ async def test_readyz_when_the_database_is_unreachable(settings: Settings) -> No
     await engine.dispose()
     assert response.status_code == 503
     assert response.json()["reason"].startswith(
-        "cannot reach the database at postgresql://nobody@127.0.0.1:9/nothing")
+        "cannot reach the database at postgresql://nobody@127.0.0.1:9/nothing"
+    )
 
 
 async def test_graphiql_page_loads_only_local_assets(client: httpx.AsyncClient) -> None:
@@ -86,12 +87,13 @@ def test_tampered_or_missing_assets_stop_startup(tmp_path: Path) -> None:
 
     manifest = tmp_path / "graphiql/package.json"
     manifest.write_text(manifest.read_text().replace('"version": "3.8.3"', '"version": "3.9.0"'))
-    with pytest.raises(AssetsError, match="graphiql is 3.9.0, the page needs 3.8.3"):
+    with pytest.raises(AssetsError, match=r"graphiql is 3\.9\.0, the page needs 3\.8\.3"):
         local_graphiql(tmp_path)
 
 
 @pytest.mark.usefixtures("demo")
 async def test_queries_over_get(client: httpx.AsyncClient) -> None:
     response = await client.get("/graphql", params={"query": '{ plans(currency: "EUR") { code } }'})
-    assert response.json() == {"data": {"plans": [{"code": "free"}, {"code": "premium"},
-                                                  {"code": "ultimate"}]}}
+    assert response.json() == {
+        "data": {"plans": [{"code": "free"}, {"code": "premium"}, {"code": "ultimate"}]}
+    }

@@ -29,14 +29,17 @@ def test_purchase_lines_and_total_are_exact() -> None:
     ]
     assert quote.total == Money(416400, "USD")
     assert (quote.start_date, quote.end_date) == (TODAY, date(2027, 3, 15))
-    assert all((line.period_start, line.period_end) == (TODAY, date(2027, 3, 15))
-               for line in quote.lines)
+    assert all(
+        (line.period_start, line.period_end) == (TODAY, date(2027, 3, 15)) for line in quote.lines
+    )
 
 
 def test_largest_purchase_stays_exact_beyond_32_bits() -> None:
     quote = price_purchase(
-        plan=PricedItem("Ultimate", 100_000, Money(118800, "USD")), add_ons=[],
-        start_date=TODAY, billing_period=BillingPeriod.ANNUAL,
+        plan=PricedItem("Ultimate", 100_000, Money(118800, "USD")),
+        add_ons=[],
+        start_date=TODAY,
+        billing_period=BillingPeriod.ANNUAL,
     )
     assert quote.total == Money(11_880_000_000, "USD")
 
@@ -47,17 +50,33 @@ def test_largest_purchase_stays_exact_beyond_32_bits() -> None:
         (0, [], TODAY, ErrorCode.SEATS_BELOW_MINIMUM, "seats"),
         (-5, [], TODAY, ErrorCode.SEATS_BELOW_MINIMUM, "seats"),
         (100_001, [], TODAY, ErrorCode.SEATS_ABOVE_MAXIMUM, "seats"),
-        (5, [AddOnRequest("duo_pro", 0)], TODAY, ErrorCode.QUANTITY_BELOW_MINIMUM,
-         "addOns.0.quantity"),
-        (5, [AddOnRequest("a", 1), AddOnRequest("b", 100_001)], TODAY,
-         ErrorCode.QUANTITY_ABOVE_MAXIMUM, "addOns.1.quantity"),
-        (5, [AddOnRequest("a", 1), AddOnRequest("a", 2)], TODAY, ErrorCode.DUPLICATE_ADD_ON,
-         "addOns.1.code"),
+        (
+            5,
+            [AddOnRequest("duo_pro", 0)],
+            TODAY,
+            ErrorCode.QUANTITY_BELOW_MINIMUM,
+            "addOns.0.quantity",
+        ),
+        (
+            5,
+            [AddOnRequest("a", 1), AddOnRequest("b", 100_001)],
+            TODAY,
+            ErrorCode.QUANTITY_ABOVE_MAXIMUM,
+            "addOns.1.quantity",
+        ),
+        (
+            5,
+            [AddOnRequest("a", 1), AddOnRequest("a", 2)],
+            TODAY,
+            ErrorCode.DUPLICATE_ADD_ON,
+            "addOns.1.code",
+        ),
         (5, [], date(2026, 3, 14), ErrorCode.START_DATE_IN_PAST, "startDate"),
     ],
 )
-def test_invalid_purchases(seats: int, add_ons: list[AddOnRequest], start: date,
-                           code: ErrorCode, field: str) -> None:
+def test_invalid_purchases(
+    seats: int, add_ons: list[AddOnRequest], start: date, code: ErrorCode, field: str
+) -> None:
     with pytest.raises(InvalidInputError) as raised:
         validate_purchase(seats=seats, add_ons=add_ons, start_date=start, today=TODAY)
     assert (raised.value.code, raised.value.field) == (code, field)

@@ -21,7 +21,14 @@ def test_term_end(start: date, period: BillingPeriod, end: date) -> None:
     assert term_end(start, period) == end
 
 
-@pytest.mark.parametrize(("months", "expected"), [(0, date(2026, 5, 31)), (1, date(2026, 6, 30)),
-                                                  (-3, date(2026, 2, 28)), (25, date(2028, 6, 30))])
+@pytest.mark.parametrize(
+    ("months", "expected"),
+    [
+        (0, date(2026, 5, 31)),
+        (1, date(2026, 6, 30)),
+        (-3, date(2026, 2, 28)),
+        (25, date(2028, 6, 30)),
+    ],
+)
 def test_add_months_clamps_to_month_end(months: int, expected: date) -> None:
     assert add_months(date(2026, 5, 31), months) == expected

@@ -28,8 +28,9 @@ QUERY = '{ plans(currency: "USD") { code prices { unitAmount { amount currency }
 
 
 @pytest.fixture
-async def server(settings: Settings, make_database: Callable[..., Awaitable[str]]
-                 ) -> AsyncIterator[str]:
+async def server(
+    settings: Settings, make_database: Callable[..., Awaitable[str]]
+) -> AsyncIterator[str]:
     url = await make_database()
     engine = make_engine(url)
     async with make_sessionmaker(engine)() as session, session.begin():
@@ -40,7 +41,7 @@ async def server(settings: Settings, make_database: Callable[..., Awaitable[str]
     port = sock.getsockname()[1]
     uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     task = asyncio.create_task(uv.serve(sockets=[sock]))
-    while not uv.started:
+    while not uv.started:  # noqa: ASYNC110  (uvicorn offers no event to wait on)
         await asyncio.sleep(0.05)
     yield f"http://127.0.0.1:{port}"
     uv.should_exit = True
@@ -55,10 +56,17 @@ async def test_graphiql_runs_a_query_offline(server: str, tmp_path: Path) -> Non
     failures: list[str] = []
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"],
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         try:
             page = await browser.new_page()
@@ -77,7 +85,8 @@ async def test_graphiql_runs_a_query_offline(server: str, tmp_path: Path) -> Non
     assert '"348.00"' in text
     assert failures == []
     data_urls = [url for url in requests if url.startswith("data:")]
-    assert [url for url in requests if url not in data_urls
-            and not url.startswith(server + "/")] == []
+    assert [
+        url for url in requests if url not in data_urls and not url.startswith(server + "/")
+    ] == []
     assert any(url.endswith("/graphiql/assets/graphiql/graphiql.min.js") for url in requests)
     assert any(url == f"{server}/graphql" for url in requests)

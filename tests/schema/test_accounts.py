@@ -19,7 +19,8 @@ query($first: Int, $after: String) {
     pageInfo { hasNextPage endCursor }
     edges { cursor node { id name currency
       namespaces { path subscription { seats } }
-      subscriptions(first: 5) { edges { node { seats status plan { code } price { unitAmount { amount } }
+      subscriptions(first: 5) { edges { node {
+        seats status plan { code } price { unitAmount { amount } }
                                                namespace { path } customer { name } } } } } }
   }
 }
@@ -28,22 +29,44 @@ query($first: Int, $after: String) {
 
 async def _add_customers(session: AsyncSession, count: int) -> None:
     premium = (await session.execute(select(Plan).where(Plan.code == "premium"))).scalar_one()
-    price = (await session.execute(select(Price).where(
-        Price.plan_id == premium.id, Price.currency == "USD",
-        Price.billing_period == "annual").order_by(Price.valid_from.desc()))).scalars().first()  # type: ignore[attr-defined]
+    price = (
+        (
+            await session.execute(
+                select(Price)
+                .where(
+                    Price.plan_id == premium.id,
+                    Price.currency == "USD",
+                    Price.billing_period == "annual",
+                )
+                .order_by(Price.valid_from.desc())
+            )
+        )
+        .scalars()
+        .first()
+    )  # type: ignore[attr-defined]
     for index in range(count):
-        customer = Customer(name=f"Customer {index:03}", billing_email=f"c{index}@example.com",
-                            currency="USD")
+        customer = Customer(
+            name=f"Customer {index:03}", billing_email=f"c{index}@example.com", currency="USD"
+        )
         session.add(customer)
         await session.flush()
-        namespace = Namespace(path=f"group-{index}", name=f"Group {index}",
-                              customer_id=customer.id)
+        namespace = Namespace(path=f"group-{index}", name=f"Group {index}", customer_id=customer.id)
         session.add(namespace)
         await session.flush()
-        session.add(Subscription(
-            customer_id=customer.id, namespace_id=namespace.id, plan_id=premium.id,
-            price_id=price.id, seats=index + 1, start_date=date(2026, 1, 1),  # type: ignore[union-attr]
-            end_date=date(2027, 1, 1), status="active", auto_renew=True, trial=False))
+        session.add(
+            Subscription(
+                customer_id=customer.id,
+                namespace_id=namespace.id,
+                plan_id=premium.id,
+                price_id=price.id,
+                seats=index + 1,
+                start_date=date(2026, 1, 1),  # type: ignore[union-attr]
+                end_date=date(2027, 1, 1),
+                status="active",
+                auto_renew=True,
+                trial=False,
+            )
+        )
     await session.commit()
 
 
@@ -59,8 +82,11 @@ async def test_statement_count_does_not_grow_with_the_list(
             body = await gql(CUSTOMERS, {"first": first}, token=admin)
         edges = data(body)["customers"]["edges"]
         assert len(edges) == first
-        assert all(e["node"]["subscriptions"]["edges"][0]["node"]["plan"]["code"]
-                   for e in edges if e["node"]["subscriptions"]["edges"])
+        assert all(
+            e["node"]["subscriptions"]["edges"][0]["node"]["plan"]["code"]
+            for e in edges
+            if e["node"]["subscriptions"]["edges"]
+        )
         return counted.n
 
     five, hundred = await statements(5), await statements(100)
@@ -91,10 +117,12 @@ async def test_customers_page_by_keyset_cursor(
 @pytest.mark.usefixtures("demo")
 @pytest.mark.parametrize(
     ("variables", "message"),
-    [({"first": 101}, "`first` must be between 0 and 100."),
-     ({"first": -1}, "`first` must be between 0 and 100."),
-     ({"after": "garbage"}, "`after` is not a Customer id"),
-     ({"after": relay.to_base64("Plan", 1)}, "`after` is not a Customer id")],
+    [
+        ({"first": 101}, "`first` must be between 0 and 100."),
+        ({"first": -1}, "`first` must be between 0 and 100."),
+        ({"after": "garbage"}, "`after` is not a Customer id"),
+        ({"after": relay.to_base64("Plan", 1)}, "`after` is not a Customer id"),
+    ],
 )
 async def test_bad_page_arguments_are_refused(
     gql: GraphQL, token: Callable[..., str], variables: dict[str, Any], message: str
@@ -106,7 +134,7 @@ async def test_bad_page_arguments_are_refused(
 
 @pytest.mark.usefixtures("demo")
 async def test_customers_search_by_name_or_email(gql: GraphQL, token: Callable[..., str]) -> None:
-    query = 'query($s: String) { customers(search: $s) { edges { node { name } } } }'
+    query = "query($s: String) { customers(search: $s) { edges { node { name } } } }"
     by_email = data(await gql(query, {"s": "GLOBEX.example"}, token=token("analyst")))
     by_name = data(await gql(query, {"s": "init"}, token=token("analyst")))
     literal = data(await gql(query, {"s": "%"}, token=token("analyst")))
@@ -117,36 +145,74 @@ async def test_customers_search_by_name_or_email(gql: GraphQL, token: Callable[.
 
 @pytest.mark.usefixtures("demo")
 async def test_every_entity_is_a_node(gql: GraphQL, token: Callable[..., str]) -> None:
-    body = await gql("""{ namespace(path: "acme") { id customer { id }
+    body = await gql(
+        """{ namespace(path: "acme") { id customer { id }
         subscription { id plan { id } price { id } } } plans { id } addOns { id } }""",
-                     token=token("admin"))
+        token=token("admin"),
+    )
     found = data(body)
-    ids = [found["namespace"]["id"], found["namespace"]["customer"]["id"],
-           found["namespace"]["subscription"]["id"], found["namespace"]["subscription"]["plan"]["id"],
-           found["namespace"]["subscription"]["price"]["id"], found["plans"][0]["id"],
-           found["addOns"][0]["id"]]
-    nodes = data(await gql("query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }",
-                           {"ids": ids}, token=token("admin")))["nodes"]
+    ids = [
+        found["namespace"]["id"],
+        found["namespace"]["customer"]["id"],
+        found["namespace"]["subscription"]["id"],
+        found["namespace"]["subscription"]["plan"]["id"],
+        found["namespace"]["subscription"]["price"]["id"],
+        found["plans"][0]["id"],
+        found["addOns"][0]["id"],
+    ]
+    nodes = data(
+        await gql(
+            "query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }",
+            {"ids": ids},
+            token=token("admin"),
+        )
+    )["nodes"]
     assert [(n["__typename"], n["id"]) for n in nodes] == [
-        ("Namespace", ids[0]), ("Customer", ids[1]), ("Subscription", ids[2]), ("Plan", ids[3]),
-        ("Price", ids[4]), ("Plan", ids[5]), ("AddOn", ids[6])]
+        ("Namespace", ids[0]),
+        ("Customer", ids[1]),
+        ("Subscription", ids[2]),
+        ("Plan", ids[3]),
+        ("Price", ids[4]),
+        ("Plan", ids[5]),
+        ("AddOn", ids[6]),
+    ]
 
 
 @pytest.mark.usefixtures("demo")
 async def test_instance_subscription_and_trial(gql: GraphQL, token: Callable[..., str]) -> None:
-    body = await gql("""{ customers { edges { node { name instances { instanceId hostname
+    body = await gql(
+        """{ customers { edges { node { name instances { instanceId hostname
         subscription { seats trial autoRenew startDate endDate plan { code } } } } } } }""",
-                     token=token("admin"))
-    [initech] = [e["node"] for e in data(body)["customers"]["edges"] if e["node"]["name"] == "Initech"]
-    assert initech["instances"] == [{
-        "instanceId": "8f14e45f-ceea-467f-a9e5-0d1c2b3a4f50", "hostname": "gitlab.initech.example",
-        "subscription": {"seats": 120, "trial": False, "autoRenew": True,
-                         "startDate": "2026-02-13", "endDate": "2027-02-13",
-                         "plan": {"code": "ultimate"}}}]
-    trial = data(await gql('{ namespace(path: "acme-labs") { subscription { trial autoRenew endDate } } }',
-                           token=token("admin")))
-    assert trial["namespace"]["subscription"] == {"trial": True, "autoRenew": False,
-                                                  "endDate": "2026-04-04"}
+        token=token("admin"),
+    )
+    [initech] = [
+        e["node"] for e in data(body)["customers"]["edges"] if e["node"]["name"] == "Initech"
+    ]
+    assert initech["instances"] == [
+        {
+            "instanceId": "8f14e45f-ceea-467f-a9e5-0d1c2b3a4f50",
+            "hostname": "gitlab.initech.example",
+            "subscription": {
+                "seats": 120,
+                "trial": False,
+                "autoRenew": True,
+                "startDate": "2026-02-13",
+                "endDate": "2027-02-13",
+                "plan": {"code": "ultimate"},
+            },
+        }
+    ]
+    trial = data(
+        await gql(
+            '{ namespace(path: "acme-labs") { subscription { trial autoRenew endDate } } }',
+            token=token("admin"),
+        )
+    )
+    assert trial["namespace"]["subscription"] == {
+        "trial": True,
+        "autoRenew": False,
+        "endDate": "2026-04-04",
+    }
 
 
 @pytest.mark.usefixtures("demo")
@@ -165,6 +231,7 @@ async def test_nodes_hide_what_the_caller_may_not_see_and_batch(
     assert nodes[0] == {"name": mine.name}
     assert nodes[1:] == [None] * (len(ids) - 1)
     assert many.n == one.n
-    single = await gql("query($id: ID!) { node(id: $id) { id } }", {"id": ids[1]},
-                       token=token("customer", mine.id))
+    single = await gql(
+        "query($id: ID!) { node(id: $id) { id } }", {"id": ids[1]}, token=token("customer", mine.id)
+    )
     assert single == {"data": {"node": None}}

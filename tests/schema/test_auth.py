@@ -39,10 +39,14 @@ async def test_a_customer_reads_its_own_subscription(
 ) -> None:
     acme = await _customer(session, "billing@acme.example")
     subscription = await _subscription_of(session, acme)
-    body = await gql(SUBSCRIPTION, {"id": gid("Subscription", subscription.id)},
-                     token=token("customer", acme.id))
-    assert data(body)["subscription"] == {"id": gid("Subscription", subscription.id),
-                                          "seats": 25, "plan": {"code": "premium"}}
+    body = await gql(
+        SUBSCRIPTION, {"id": gid("Subscription", subscription.id)}, token=token("customer", acme.id)
+    )
+    assert data(body)["subscription"] == {
+        "id": gid("Subscription", subscription.id),
+        "seats": 25,
+        "plan": {"code": "premium"},
+    }
 
 
 async def test_a_customer_cannot_read_another_customers_subscription_nor_tell_it_exists(
@@ -60,8 +64,11 @@ async def test_a_customer_cannot_read_another_customers_subscription_nor_tell_it
     assert error_codes(hidden) == ["NOT_FOUND"]
     assert hidden["errors"][0]["message"] == f"Subscription {foreign.id} not found."
     assert missing["errors"][0]["message"] == "Subscription 999999 not found."
-    node = await gql("query($id: ID!) { node(id: $id) { id } }",
-                     {"id": gid("Subscription", foreign.id)}, token=acme_token)
+    node = await gql(
+        "query($id: ID!) { node(id: $id) { id } }",
+        {"id": gid("Subscription", foreign.id)},
+        token=acme_token,
+    )
     assert node["data"] is None or node["data"]["node"] is None
 
 
@@ -94,16 +101,22 @@ async def test_anonymous_callers_get_the_catalog_but_no_accounts(
 
 
 @pytest.mark.parametrize(
-    ("role", "allowed"), [("admin", True), ("analyst", True), ("gitlab", False), ("customer", False)]
+    ("role", "allowed"),
+    [("admin", True), ("analyst", True), ("gitlab", False), ("customer", False)],
 )
 async def test_only_admins_and_analysts_list_customers(
     gql: GraphQL, token: Callable[..., str], role: str, allowed: bool
 ) -> None:
-    body = await gql("{ customers { edges { node { name } } } }",
-                     token=token(role, 1 if role == "customer" else None))
+    body = await gql(
+        "{ customers { edges { node { name } } } }",
+        token=token(role, 1 if role == "customer" else None),
+    )
     if allowed:
         assert [e["node"]["name"] for e in data(body)["customers"]["edges"]] == [
-            "Acme Corp", "Globex GmbH", "Initech"]
+            "Acme Corp",
+            "Globex GmbH",
+            "Initech",
+        ]
     else:
         assert error_codes(body) == ["FORBIDDEN"]
 
@@ -111,10 +124,14 @@ async def test_only_admins_and_analysts_list_customers(
 async def test_gitlab_reads_any_namespace_and_its_subscription_but_not_the_customer(
     gql: GraphQL, token: Callable[..., str]
 ) -> None:
-    body = await gql('{ namespace(path: "globex") { path subscription { seats plan { code } } } }',
-                     token=token("gitlab"))
-    assert data(body)["namespace"] == {"path": "globex",
-                                       "subscription": {"seats": 50, "plan": {"code": "ultimate"}}}
+    body = await gql(
+        '{ namespace(path: "globex") { path subscription { seats plan { code } } } }',
+        token=token("gitlab"),
+    )
+    assert data(body)["namespace"] == {
+        "path": "globex",
+        "subscription": {"seats": 50, "plan": {"code": "ultimate"}},
+    }
     body = await gql('{ namespace(path: "globex") { customer { name } } }', token=token("gitlab"))
     assert body["data"] == {"namespace": {"customer": None}}
     assert error_codes(body) == ["FORBIDDEN"]
@@ -124,39 +141,56 @@ async def test_a_customer_sees_only_its_own_namespaces(
     gql: GraphQL, session: AsyncSession, token: Callable[..., str]
 ) -> None:
     acme = await _customer(session, "billing@acme.example")
-    own = await gql('{ namespace(path: "acme") { name customer { name } } }',
-                    token=token("customer", acme.id))
+    own = await gql(
+        '{ namespace(path: "acme") { name customer { name } } }', token=token("customer", acme.id)
+    )
     other = await gql('{ namespace(path: "globex") { name } }', token=token("customer", acme.id))
     assert data(own)["namespace"] == {"name": "Acme", "customer": {"name": "Acme Corp"}}
     assert error_codes(other) == ["NOT_FOUND"]
 
 
 async def _post(client: AsyncClient, authorization: str) -> Any:
-    return await client.post("/graphql", json={"query": "{ viewer { role } }"},
-                             headers={"Authorization": authorization})
+    return await client.post(
+        "/graphql", json={"query": "{ viewer { role } }"}, headers={"Authorization": authorization}
+    )
 
 
 def _claims(**overrides: Any) -> dict[str, Any]:
     now = datetime.now(UTC)
-    return {"sub": "x", "role": "admin", "iss": "billing", "aud": "billing-api",
-            "iat": now, "exp": now + timedelta(minutes=5), **overrides}
+    return {
+        "sub": "x",
+        "role": "admin",
+        "iss": "billing",
+        "aud": "billing-api",
+        "iat": now,
+        "exp": now + timedelta(minutes=5),
+        **overrides,
+    }
 
 
 @pytest.mark.parametrize(
     ("make_token", "reason"),
     [
-        (lambda: jwt.encode(_claims(exp=datetime.now(UTC) - timedelta(seconds=5)), JWT_SECRET),
-         "token has expired"),
-        (lambda: jwt.encode(_claims(), "another-secret-that-is-also-long-enough-0123456"),
-         "signature verification failed"),
+        (
+            lambda: jwt.encode(_claims(exp=datetime.now(UTC) - timedelta(seconds=5)), JWT_SECRET),
+            "token has expired",
+        ),
+        (
+            lambda: jwt.encode(_claims(), "another-secret-that-is-also-long-enough-0123456"),
+            "signature verification failed",
+        ),
         (lambda: jwt.encode(_claims(), None, algorithm="none"), "algorithm 'none' is not accepted"),
         (lambda: jwt.encode(_claims(aud="someone-else"), JWT_SECRET), "Audience doesn't match"),
         (lambda: jwt.encode(_claims(iss="evil"), JWT_SECRET), "Invalid issuer"),
-        (lambda: jwt.encode({k: v for k, v in _claims().items() if k != "exp"}, JWT_SECRET),
-         'Token is missing the "exp" claim'),
+        (
+            lambda: jwt.encode({k: v for k, v in _claims().items() if k != "exp"}, JWT_SECRET),
+            'Token is missing the "exp" claim',
+        ),
         (lambda: jwt.encode(_claims(role="superuser"), JWT_SECRET), "unknown role"),
-        (lambda: jwt.encode(_claims(role="customer"), JWT_SECRET),
-         "customer tokens need an integer customer_id claim"),
+        (
+            lambda: jwt.encode(_claims(role="customer"), JWT_SECRET),
+            "customer tokens need an integer customer_id claim",
+        ),
         (lambda: "not.a.jwt", "Invalid header"),
     ],
 )
@@ -182,10 +216,18 @@ async def test_viewer_tells_role_and_permissions(
     acme = await _customer(session, "billing@acme.example")
     query = "{ viewer { authenticated role subject permissions customer { name } } }"
     assert data(await gql(query))["viewer"] == {
-        "authenticated": False, "role": None, "subject": None,
-        "permissions": ["READ_CATALOG"], "customer": None}
+        "authenticated": False,
+        "role": None,
+        "subject": None,
+        "permissions": ["READ_CATALOG"],
+        "customer": None,
+    }
     assert data(await gql(query, token=token("customer", acme.id)))["viewer"] == {
-        "authenticated": True, "role": "CUSTOMER", "subject": "test-customer",
-        "permissions": ["READ_CATALOG", "READ_OWN_CUSTOMER"], "customer": {"name": "Acme Corp"}}
+        "authenticated": True,
+        "role": "CUSTOMER",
+        "subject": "test-customer",
+        "permissions": ["READ_CATALOG", "READ_OWN_CUSTOMER"],
+        "customer": {"name": "Acme Corp"},
+    }
     analyst = data(await gql(query, token=token("analyst")))["viewer"]
     assert analyst["permissions"] == ["READ_ALL_CUSTOMERS", "READ_ALL_NAMESPACES", "READ_CATALOG"]

@@ -18,7 +18,8 @@ query Quote($input: QuoteInput!) {
     ... on Quote {
       currency billingPeriod startDate endDate
       lines { kind description quantity
-              unitPrice { amount currency minorUnits } amount { amount minorUnits } periodStart periodEnd }
+              unitPrice { amount currency minorUnits } amount { amount minorUnits }
+              periodStart periodEnd }
       total { amount currency minorUnits }
     }
     ... on UserError { code message field }
@@ -28,16 +29,30 @@ query Quote($input: QuoteInput!) {
 
 
 async def test_plans_with_usd_prices_come_from_the_database(gql: GraphQL) -> None:
-    body = await gql('{ plans(currency: "USD") { code prices { unitAmount { amount currency } billingPeriod } } }')
+    body = await gql(
+        '{ plans(currency: "USD") { code prices { unitAmount { amount currency } billingPeriod } } }'  # noqa: E501
+    )
     assert data(body)["plans"] == [
-        {"code": "free", "prices": [{"unitAmount": {"amount": "0.00", "currency": "USD"},
-                                     "billingPeriod": "ANNUAL"}]},
-        {"code": "premium", "prices": [
-            {"unitAmount": {"amount": "348.00", "currency": "USD"}, "billingPeriod": "ANNUAL"},
-            {"unitAmount": {"amount": "29.00", "currency": "USD"}, "billingPeriod": "MONTHLY"}]},
-        {"code": "ultimate", "prices": [
-            {"unitAmount": {"amount": "1188.00", "currency": "USD"}, "billingPeriod": "ANNUAL"},
-            {"unitAmount": {"amount": "99.00", "currency": "USD"}, "billingPeriod": "MONTHLY"}]},
+        {
+            "code": "free",
+            "prices": [
+                {"unitAmount": {"amount": "0.00", "currency": "USD"}, "billingPeriod": "ANNUAL"}
+            ],
+        },
+        {
+            "code": "premium",
+            "prices": [
+                {"unitAmount": {"amount": "348.00", "currency": "USD"}, "billingPeriod": "ANNUAL"},
+                {"unitAmount": {"amount": "29.00", "currency": "USD"}, "billingPeriod": "MONTHLY"},
+            ],
+        },
+        {
+            "code": "ultimate",
+            "prices": [
+                {"unitAmount": {"amount": "1188.00", "currency": "USD"}, "billingPeriod": "ANNUAL"},
+                {"unitAmount": {"amount": "99.00", "currency": "USD"}, "billingPeriod": "MONTHLY"},
+            ],
+        },
     ]
 
 
@@ -49,8 +64,15 @@ async def test_a_price_change_in_the_database_shows_from_its_date(
     from sqlalchemy import select
 
     premium = (await session.execute(select(Plan).where(Plan.code == "premium"))).scalar_one()
-    session.add(Price(plan_id=premium.id, currency="USD", billing_period="annual",
-                      unit_amount=39600, valid_from=date(2026, 6, 1)))
+    session.add(
+        Price(
+            plan_id=premium.id,
+            currency="USD",
+            billing_period="annual",
+            unit_amount=39600,
+            valid_from=date(2026, 6, 1),
+        )
+    )
     await session.commit()
     query = """query($on: Date) { plans(currency: "USD") { code
                  prices(on: $on) { billingPeriod validFrom unitAmount { amount } } } }"""
@@ -60,14 +82,19 @@ async def test_a_price_change_in_the_database_shows_from_its_date(
         [price] = [p for p in plan["prices"] if p["billingPeriod"] == "ANNUAL"]
         return price
 
-    assert annual(await gql(query)) == {"billingPeriod": "ANNUAL", "validFrom": "2023-04-03",
-                                        "unitAmount": {"amount": "348.00"}}
+    assert annual(await gql(query)) == {
+        "billingPeriod": "ANNUAL",
+        "validFrom": "2023-04-03",
+        "unitAmount": {"amount": "348.00"},
+    }
     assert annual(await gql(query, {"on": "2026-06-01"}))["unitAmount"] == {"amount": "396.00"}
     assert annual(await gql(query, {"on": "2022-01-01"}))["unitAmount"] == {"amount": "228.00"}
 
 
 async def test_add_ons_with_eur_prices(gql: GraphQL) -> None:
-    body = await gql('{ addOns(currency: "EUR") { code name prices { unitAmount { amount currency } } } }')
+    body = await gql(
+        '{ addOns(currency: "EUR") { code name prices { unitAmount { amount currency } } } }'
+    )
     assert [(a["code"], a["prices"][0]["unitAmount"]) for a in data(body)["addOns"]] == [
         ("duo_pro", {"amount": "216.00", "currency": "EUR"}),
         ("duo_enterprise", {"amount": "444.00", "currency": "EUR"}),
@@ -79,16 +106,34 @@ async def test_quote_is_exact_integer_cents_and_writes_nothing(
     gql: GraphQL, session: AsyncSession
 ) -> None:
     before = await row_counts(session)
-    body = await gql(QUOTE, {"input": {
-        "plan": "premium", "seats": 37, "currency": "USD", "billingPeriod": "ANNUAL",
-        "addOns": [{"code": "duo_pro", "quantity": 12}, {"code": "storage_10gb", "quantity": 3}],
-        "startDate": "2026-04-01",
-    }})
+    body = await gql(
+        QUOTE,
+        {
+            "input": {
+                "plan": "premium",
+                "seats": 37,
+                "currency": "USD",
+                "billingPeriod": "ANNUAL",
+                "addOns": [
+                    {"code": "duo_pro", "quantity": 12},
+                    {"code": "storage_10gb", "quantity": 3},
+                ],
+                "startDate": "2026-04-01",
+            }
+        },
+    )
     quote = data(body)["quote"]
     assert quote["__typename"] == "Quote"
     assert (quote["startDate"], quote["endDate"]) == ("2026-04-01", "2027-04-01")
-    assert [(l["kind"], l["quantity"], l["unitPrice"]["minorUnits"], l["amount"]["minorUnits"])
-            for l in quote["lines"]] == [
+    assert [
+        (
+            line["kind"],
+            line["quantity"],
+            line["unitPrice"]["minorUnits"],
+            line["amount"]["minorUnits"],
+        )
+        for line in quote["lines"]
+    ] == [
         ("PURCHASE", 37, 34800, 1287600),
         ("ADD_ON", 12, 22800, 273600),
         ("ADD_ON", 3, 6000, 18000),
@@ -101,14 +146,22 @@ async def test_quote_defaults_to_today_and_annual(gql: GraphQL) -> None:
     body = await gql(QUOTE, {"input": {"plan": "ultimate", "seats": 100000, "currency": "USD"}})
     quote = data(body)["quote"]
     assert (quote["startDate"], quote["endDate"], quote["billingPeriod"]) == (
-        "2026-03-15", "2027-03-15", "ANNUAL")
-    assert quote["total"] == {"amount": "118800000.00", "currency": "USD",
-                              "minorUnits": 11_880_000_000}
+        "2026-03-15",
+        "2027-03-15",
+        "ANNUAL",
+    )
+    assert quote["total"] == {
+        "amount": "118800000.00",
+        "currency": "USD",
+        "minorUnits": 11_880_000_000,
+    }
 
 
 async def test_quote_uses_the_price_in_force_on_the_start_date(gql: GraphQL) -> None:
-    body = await gql(QUOTE, {"input": {"plan": "premium", "seats": 1, "currency": "EUR",
-                                       "startDate": "2026-12-31"}})
+    body = await gql(
+        QUOTE,
+        {"input": {"plan": "premium", "seats": 1, "currency": "EUR", "startDate": "2026-12-31"}},
+    )
     assert data(body)["quote"]["total"]["amount"] == "336.00"
 
 
@@ -121,24 +174,45 @@ async def test_quote_uses_the_price_in_force_on_the_start_date(gql: GraphQL) -> 
         ({"seats": 100_001}, "InvalidInputError", "SEATS_ABOVE_MAXIMUM", "seats"),
         ({"currency": "GBP"}, "PriceNotFoundError", "PRICE_NOT_FOUND", "currency"),
         ({"currency": "XYZ"}, "InvalidInputError", "UNSUPPORTED_CURRENCY", "currency"),
-        ({"currency": "EUR", "billingPeriod": "MONTHLY"}, "PriceNotFoundError",
-         "PRICE_NOT_FOUND", "currency"),
-        ({"addOns": [{"code": "duo_max", "quantity": 1}]}, "NotFoundError",
-         "ADD_ON_NOT_FOUND", "addOns.0.code"),
-        ({"addOns": [{"code": "duo_pro", "quantity": 1}, {"code": "duo_pro", "quantity": 2}]},
-         "InvalidInputError", "DUPLICATE_ADD_ON", "addOns.1.code"),
-        ({"addOns": [{"code": "duo_pro", "quantity": 0}]}, "InvalidInputError",
-         "QUANTITY_BELOW_MINIMUM", "addOns.0.quantity"),
+        (
+            {"currency": "EUR", "billingPeriod": "MONTHLY"},
+            "PriceNotFoundError",
+            "PRICE_NOT_FOUND",
+            "currency",
+        ),
+        (
+            {"addOns": [{"code": "duo_max", "quantity": 1}]},
+            "NotFoundError",
+            "ADD_ON_NOT_FOUND",
+            "addOns.0.code",
+        ),
+        (
+            {"addOns": [{"code": "duo_pro", "quantity": 1}, {"code": "duo_pro", "quantity": 2}]},
+            "InvalidInputError",
+            "DUPLICATE_ADD_ON",
+            "addOns.1.code",
+        ),
+        (
+            {"addOns": [{"code": "duo_pro", "quantity": 0}]},
+            "InvalidInputError",
+            "QUANTITY_BELOW_MINIMUM",
+            "addOns.0.quantity",
+        ),
         ({"startDate": "2026-03-14"}, "InvalidInputError", "START_DATE_IN_PAST", "startDate"),
     ],
 )
 async def test_invalid_quotes_return_typed_errors_and_write_nothing(
-    gql: GraphQL, session: AsyncSession, change: dict[str, Any], typename: str, code: str,
+    gql: GraphQL,
+    session: AsyncSession,
+    change: dict[str, Any],
+    typename: str,
+    code: str,
     field: str,
 ) -> None:
     before = await row_counts(session)
-    body = await gql(QUOTE, {"input": {"plan": "premium", "seats": 10, "currency": "USD",
-                                       **change}})
+    body = await gql(
+        QUOTE, {"input": {"plan": "premium", "seats": 10, "currency": "USD", **change}}
+    )
     result = data(body)["quote"]
     assert (result["__typename"], result["code"], result["field"]) == (typename, code, field)
     assert result["message"]

@@ -12,7 +12,13 @@ from tests.helpers import error_codes
 
 
 async def test_queries_deeper_than_the_limit_are_refused(gql: GraphQL) -> None:
-    deep = "{ viewer { customer { " + "namespaces { customer { " * MAX_DEPTH + "name" + " } }" * MAX_DEPTH + " } } }"
+    deep = (
+        "{ viewer { customer { "
+        + "namespaces { customer { " * MAX_DEPTH
+        + "name"
+        + " } }" * MAX_DEPTH
+        + " } } }"
+    )
     body = await gql(deep)
     assert "exceeds maximum operation depth" in body["errors"][0]["message"]
     assert error_codes(body)[0] == "GRAPHQL_VALIDATION_FAILED"
@@ -44,8 +50,9 @@ async def test_unexpected_errors_are_masked_and_logged_with_the_request_id(
 
     monkeypatch.setattr(catalog, "list_plans", broken)
     with caplog.at_level(logging.ERROR, logger="billing.errors"):
-        response = await client.post("/graphql", json={"query": "{ plans { code } }"},
-                                     headers={"X-Request-Id": "req-123"})
+        response = await client.post(
+            "/graphql", json={"query": "{ plans { code } }"}, headers={"X-Request-Id": "req-123"}
+        )
     [error] = response.json()["errors"]
     assert error["message"] == "Unexpected error (request req-123)."
     assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "requestId": "req-123"}
@@ -56,6 +63,7 @@ async def test_unexpected_errors_are_masked_and_logged_with_the_request_id(
 
 
 async def test_a_request_id_is_made_when_none_is_sent(client: AsyncClient) -> None:
-    response = await client.post("/graphql", json={"query": "{ __typename }"},
-                                 headers={"X-Request-Id": "bad id with spaces"})
+    response = await client.post(
+        "/graphql", json={"query": "{ __typename }"}, headers={"X-Request-Id": "bad id with spaces"}
+    )
     assert len(response.headers["x-request-id"]) == 32

@@ -26,7 +26,9 @@ def test_every_type_field_and_argument_is_described() -> None:
             continue
         if not graphql_type.description:
             missing.append(name)
-        if isinstance(graphql_type, GraphQLObjectType | GraphQLInterfaceType | GraphQLInputObjectType):
+        if isinstance(
+            graphql_type, GraphQLObjectType | GraphQLInterfaceType | GraphQLInputObjectType
+        ):
             for field_name, field in graphql_type.fields.items():
                 if not field.description:
                     missing.append(f"{name}.{field_name}")
@@ -51,7 +53,10 @@ def test_every_billing_error_maps_to_a_schema_type() -> None:
     for cls in subclasses:
         error = user_error(cls(domain.ErrorCode.INVALID_ID, "message", "field"))
         assert (error.code, error.message, error.field) == (
-            domain.ErrorCode.INVALID_ID, "message", "field")
+            domain.ErrorCode.INVALID_ID,
+            "message",
+            "field",
+        )
 
 
 def test_every_error_type_is_reachable_in_the_schema() -> None:
