@@ -5,14 +5,14 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 ASSETS := node_modules/.installed
 
-.PHONY: run test install assets lint typecheck schema ci-browser clean
+.PHONY: run test install assets lint typecheck schema clean
 
 run: install assets .env
 	$(BIN)/billing db upgrade
 	$(BIN)/billing demo-data
 	$(BIN)/billing serve
 
-test: install assets
+test: install assets lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 install: $(INSTALLED)
@@ -35,7 +35,7 @@ $(ASSETS): package.json package-lock.json
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/lint-imports
+	$(BIN)/ruff format --check .
 
 typecheck: install
 	$(BIN)/mypy api schema resolvers db billing

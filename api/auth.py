@@ -43,7 +43,7 @@ def principal_from_token(settings: Settings, token: str) -> Principal:
     except jwt.PyJWTError as error:
         raise InvalidToken(str(error)) from None
     try:
-        role = Role(claims.get("role"))
+        role = Role(str(claims.get("role")))
     except ValueError:
         raise InvalidToken("unknown role") from None
     customer_id = claims.get("customer_id")

@@ -28,7 +28,7 @@ log = logging.getLogger("billing.http")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
-class BillingGraphQL(GraphQL):  # type: ignore[type-arg]
+class BillingGraphQL(GraphQL[Context, None]):
     def __init__(
         self,
         schema: strawberry.Schema,
@@ -44,9 +44,7 @@ class BillingGraphQL(GraphQL):  # type: ignore[type-arg]
         self.clock = clock
         self.graphiql_html = graphiql_html
 
-    async def run(  # type: ignore[override]
-        self, request: Any, context: Any = UNSET, root_value: Any = UNSET
-    ) -> Any:
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         if not isinstance(request, Request):
             return await super().run(request, context, root_value)
         supplied = request.headers.get("x-request-id", "")

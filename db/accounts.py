@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from db.batch import keyset_page
 from db.tables import Customer, Namespace
@@ -17,11 +18,11 @@ async def customers_page(
     if search:
         pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(
-            or_(Customer.name.ilike(pattern), Customer.billing_email.ilike(pattern))  # type: ignore[attr-defined]
+            or_(col(Customer.name).ilike(pattern), col(Customer.billing_email).ilike(pattern))
         )
     return await keyset_page(session, query, order_by=Customer.id, after=after, limit=limit)
 
 
 async def namespace_by_path(session: AsyncSession, path: str) -> Namespace | None:
-    query = select(Namespace).where(Namespace.path == path)
+    query = select(Namespace).where(col(Namespace.path) == path)
     return (await session.execute(query)).scalar_one_or_none()

@@ -10,6 +10,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from db.tables import AddOn, AddOnPrice, Plan, Price
 
@@ -17,19 +18,19 @@ P = TypeVar("P", Price, AddOnPrice)
 
 
 async def all_plans(session: AsyncSession) -> list[Plan]:
-    return list((await session.execute(select(Plan).order_by(Plan.position))).scalars())
+    return list((await session.execute(select(Plan).order_by(col(Plan.position)))).scalars())
 
 
 async def plan_by_code(session: AsyncSession, code: str) -> Plan | None:
-    return (await session.execute(select(Plan).where(Plan.code == code))).scalar_one_or_none()
+    return (await session.execute(select(Plan).where(col(Plan.code) == code))).scalar_one_or_none()
 
 
 async def all_add_ons(session: AsyncSession) -> list[AddOn]:
-    return list((await session.execute(select(AddOn).order_by(AddOn.position))).scalars())
+    return list((await session.execute(select(AddOn).order_by(col(AddOn.position)))).scalars())
 
 
 async def add_ons_by_code(session: AsyncSession, codes: Sequence[str]) -> dict[str, AddOn]:
-    rows = await session.execute(select(AddOn).where(AddOn.code.in_(set(codes))))  # type: ignore[attr-defined]
+    rows = await session.execute(select(AddOn).where(col(AddOn.code).in_(set(codes))))
     return {row.code: row for row in rows.scalars()}
 
 
@@ -47,14 +48,14 @@ async def prices_in_force(
     owner = model.owner_column()
     query = (
         select(model)
-        .where(owner.in_(set(owner_ids)), model.valid_from <= on)  # type: ignore[arg-type]
-        .ext(distinct_on(owner, model.currency, model.billing_period))
-        .order_by(owner, model.currency, model.billing_period, model.valid_from.desc())  # type: ignore[attr-defined]
+        .where(owner.in_(set(owner_ids)), col(model.valid_from) <= on)
+        .ext(distinct_on(owner, col(model.currency), col(model.billing_period)))
+        .order_by(owner, model.currency, model.billing_period, col(model.valid_from).desc())
     )
     if currency is not None:
-        query = query.where(model.currency == currency)
+        query = query.where(col(model.currency) == currency)
     if billing_period is not None:
-        query = query.where(model.billing_period == billing_period)
+        query = query.where(col(model.billing_period) == billing_period)
     grouped: dict[int, list[P]] = defaultdict(list)
     for price in (await session.execute(query)).scalars():
         grouped[getattr(price, owner.key)].append(price)

@@ -167,11 +167,13 @@ async def load_demo_data(session: AsyncSession, *, today: date) -> None:
             continue
         start = today - timedelta(days=days_ago)
         customer = await session.get(Customer, owner.customer_id)
+        plan_id = plans[plan_code].id
         assert customer is not None
+        assert plan_id is not None
         [prices] = await prices_in_force(
             session,
             Price,
-            [plans[plan_code].id],
+            [plan_id],
             on=start,
             currency=customer.currency,
             billing_period=ANNUAL,

@@ -32,18 +32,18 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
-def _id() -> int | None:
+def _id() -> Any:
     return Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))
 
 
-def _created_at() -> datetime | None:
+def _created_at() -> Any:
     return Field(
         default=None,
         sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
 
 
-def _fk(target: str, *, nullable: bool = False) -> int | None:
+def _fk(target: str, *, nullable: bool = False) -> Any:
     return Field(
         default=None,
         sa_column=Column(BigInteger, ForeignKey(target), nullable=nullable, index=True),

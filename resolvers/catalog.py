@@ -12,7 +12,7 @@ from billing.errors import ErrorCode, NotFoundError, PriceNotFoundError
 from billing.money import Money, currency_exponent
 from billing.quotes import AddOnRequest, PricedItem, Quote, price_purchase, validate_purchase
 from billing.terms import BillingPeriod
-from db.catalog import add_ons_by_code, all_add_ons, all_plans, plan_by_code, prices_in_force
+from db.catalog import P, add_ons_by_code, all_add_ons, all_plans, plan_by_code, prices_in_force
 from db.tables import AddOn, AddOnPrice, Plan, Price
 from resolvers.context import Context
 
@@ -75,7 +75,7 @@ async def quote_purchase(context: Context, command: QuoteCommand) -> Quote:
 
 async def _unit_price(
     session: AsyncSession,
-    model: type[Price] | type[AddOnPrice],
+    model: type[P],
     owner: Plan | AddOn,
     command: QuoteCommand,
     start: date,

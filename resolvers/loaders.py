@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from datetime import date
 from itertools import groupby
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
 from strawberry.dataloader import DataLoader
 
 from db.batch import rows_by_key, rows_grouped_by_key
-from db.catalog import prices_in_force
-from db.tables import (
-    AddOn,
-    AddOnPrice,
-    Customer,
-    Instance,
-    Namespace,
-    Plan,
-    Price,
-    Subscription,
-)
+from db.catalog import P, prices_in_force
+from db.tables import AddOn, AddOnPrice, Customer, Instance, Namespace, Plan, Price, Subscription
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+M = TypeVar("M", bound=SQLModel)
+
+Load = Callable[[AsyncSession, Sequence[K]], Awaitable[Sequence[V]]]
+
+
+class BatchFactory(Protocol):
+    def __call__(self, load: Load[K, V]) -> DataLoader[K, V]: ...
 
 
 class PricesKey(NamedTuple):
@@ -38,30 +40,29 @@ class PageKey(NamedTuple):
     limit: int
 
 
-BatchFactory = Callable[[Callable[[AsyncSession, Sequence[Any]], Any]], DataLoader[Any, Any]]
-
-
-def _by_id(model: type[Any]) -> Callable[[AsyncSession, Sequence[int]], Any]:
-    async def load(session: AsyncSession, ids: Sequence[int]) -> list[Any]:
-        return await rows_by_key(session, model, model.id, ids)
+def _by_id(model: type[M]) -> Load[int, M | None]:
+    async def load(session: AsyncSession, ids: Sequence[int]) -> list[M | None]:
+        return await rows_by_key(session, model, model.id, ids)  # type: ignore[attr-defined]
 
     return load
 
 
-def _grouped(model: type[Any], column: Any) -> Callable[[AsyncSession, Sequence[int]], Any]:
-    async def load(session: AsyncSession, keys: Sequence[int]) -> list[list[Any]]:
-        return await rows_grouped_by_key(session, model, column, keys, order_by=model.id)
+def _grouped(model: type[M], column: Any) -> Load[int, list[M]]:
+    async def load(session: AsyncSession, keys: Sequence[int]) -> list[list[M]]:
+        return await rows_grouped_by_key(session, model, column, keys, order_by=model.id)  # type: ignore[attr-defined]
 
     return load
 
 
-def _pages(model: type[Any], column: Any) -> Callable[[AsyncSession, Sequence[PageKey]], Any]:
+def _pages(model: type[M], column: Any) -> Load[PageKey, list[M]]:
     """Pages of child rows; keys that share a cursor and size (every item of one list field
     does) are fetched in one statement."""
 
-    async def load(session: AsyncSession, keys: Sequence[PageKey]) -> list[list[Any]]:
-        found: dict[PageKey, list[Any]] = {}
-        shape = lambda key: (-1 if key.after is None else key.after, key.limit)  # noqa: E731
+    def shape(key: PageKey) -> tuple[int, int]:
+        return (-1 if key.after is None else key.after, key.limit)
+
+    async def load(session: AsyncSession, keys: Sequence[PageKey]) -> list[list[M]]:
+        found: dict[PageKey, list[M]] = {}
         for _, group in groupby(sorted(keys, key=shape), key=shape):
             same = list(group)
             pages = await rows_grouped_by_key(
@@ -69,7 +70,7 @@ def _pages(model: type[Any], column: Any) -> Callable[[AsyncSession, Sequence[Pa
                 model,
                 column,
                 [key.owner_id for key in same],
-                order_by=model.id,
+                order_by=model.id,  # type: ignore[attr-defined]
                 after=same[0].after,
                 limit=same[0].limit,
             )
@@ -79,10 +80,12 @@ def _pages(model: type[Any], column: Any) -> Callable[[AsyncSession, Sequence[Pa
     return load
 
 
-def _prices(model: type[Price] | type[AddOnPrice]) -> Callable[..., Any]:
-    async def load(session: AsyncSession, keys: Sequence[PricesKey]) -> list[list[Any]]:
-        found: dict[PricesKey, list[Any]] = {}
-        shape = lambda key: (key.on, key.currency or "")  # noqa: E731
+def _prices(model: type[P]) -> Load[PricesKey, list[P]]:
+    def shape(key: PricesKey) -> tuple[date, str]:
+        return (key.on, key.currency or "")
+
+    async def load(session: AsyncSession, keys: Sequence[PricesKey]) -> list[list[P]]:
+        found: dict[PricesKey, list[P]] = {}
         for _, group in groupby(sorted(keys, key=shape), key=shape):
             same = list(group)
             prices = await prices_in_force(
@@ -98,8 +101,23 @@ def _prices(model: type[Price] | type[AddOnPrice]) -> Callable[..., Any]:
     return load
 
 
+def _active_subscription(column: Any) -> Load[int, Subscription | None]:
+    """The subscription in force: the active one, else the latest."""
+
+    async def load(session: AsyncSession, keys: Sequence[int]) -> list[Subscription | None]:
+        groups = await rows_grouped_by_key(
+            session, Subscription, column, keys, order_by=Subscription.id
+        )
+        return [
+            next((s for s in reversed(rows) if s.status == "active"), rows[-1] if rows else None)
+            for rows in groups
+        ]
+
+    return load
+
+
 class Loaders:
-    """Named `<Thing>By<Key>`; created per request so no cache outlives its caller."""
+    """Named `<thing>_by_<key>`; created per request so no cache outlives its caller."""
 
     def __init__(self, batch: BatchFactory) -> None:
         self.customer_by_id = batch(_by_id(Customer))
@@ -120,14 +138,12 @@ class Loaders:
         self.active_subscription_by_instance = batch(_active_subscription(Subscription.instance_id))
 
 
-def _active_subscription(column: Any) -> Callable[[AsyncSession, Sequence[int]], Any]:
-    async def load(session: AsyncSession, keys: Sequence[int]) -> list[Any]:
-        groups = await rows_grouped_by_key(
-            session, Subscription, column, keys, order_by=Subscription.id
-        )
-        return [
-            next((s for s in reversed(rows) if s.status == "active"), rows[-1] if rows else None)
-            for rows in groups
-        ]
-
-    return load
+async def required(loader: DataLoader[K, V | None], key: K | None) -> V:
+    """The row a non-null foreign key points at; its absence is a broken database, not a user
+    error, so it surfaces as an unexpected (masked) error."""
+    if key is None:
+        raise LookupError("required reference is null")
+    row = await loader.load(key)
+    if row is None:
+        raise LookupError(f"dangling reference to {key!r}")
+    return row

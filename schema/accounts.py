@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeAlias, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -14,12 +14,12 @@ from billing.subscriptions import SubscriptionStatus as DomainStatus
 from db import tables
 from resolvers import accounts
 from resolvers.errors import ObjectNotFound
+from resolvers.loaders import required
 from schema.base import Info, decode_cursor, keyset_connection, page_size
 from schema.catalog import Plan, Price
 
-SubscriptionStatus = strawberry.enum(
-    DomainStatus, description="Where a subscription is in its life."
-)
+strawberry.enum(DomainStatus, description="Where a subscription is in its life.")
+SubscriptionStatus: TypeAlias = DomainStatus
 
 T = TypeVar("T")
 
@@ -175,11 +175,12 @@ class Subscription(relay.Node):
 
     @strawberry.field(description="The plan subscribed to.")
     async def plan(self, info: Info) -> Plan:
-        return Plan.of(await info.context.loaders.plan_by_id.load(self.row.plan_id))
+        return Plan.of(await required(info.context.loaders.plan_by_id, self.row.plan_id))
 
     @strawberry.field(description="The catalog price pinned for this term (price of one seat).")
     async def price(self, info: Info) -> Price:
-        return Price.of(await info.context.loaders.price_by_id.load(self.row.price_id))
+        price: tables.Price = await required(info.context.loaders.price_by_id, self.row.price_id)
+        return Price.of(price)
 
     @strawberry.field(description="The paying customer.")
     async def customer(self, info: Info) -> Customer | None:
@@ -190,13 +191,17 @@ class Subscription(relay.Node):
     async def namespace(self, info: Info) -> Namespace | None:
         if self.row.namespace_id is None:
             return None
-        return Namespace.of(await info.context.loaders.namespace_by_id.load(self.row.namespace_id))
+        return Namespace.of(
+            await required(info.context.loaders.namespace_by_id, self.row.namespace_id)
+        )
 
     @strawberry.field(description="The self-managed instance it covers, if it is for one.")
     async def instance(self, info: Info) -> Instance | None:
         if self.row.instance_id is None:
             return None
-        return Instance.of(await info.context.loaders.instance_by_id.load(self.row.instance_id))
+        return Instance.of(
+            await required(info.context.loaders.instance_by_id, self.row.instance_id)
+        )
 
     @classmethod
     def of(cls, row: tables.Subscription) -> Subscription:

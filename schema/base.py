@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, NewType, TypeVar
+from typing import Any, NewType, TypeAlias, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -28,9 +28,10 @@ LONG_SCALAR = strawberry.scalar(
     parse_value=int,
 )
 
-BillingPeriod = strawberry.enum(
+strawberry.enum(
     DomainBillingPeriod, description="How long one term lasts and what one catalog price buys."
 )
+BillingPeriod: TypeAlias = DomainBillingPeriod
 
 
 @strawberry.type(description="An exact amount of money in one currency.")
@@ -45,7 +46,9 @@ class Money:
 
     @classmethod
     def of(cls, money: DomainMoney) -> Money:
-        return cls(amount=str(money.amount), currency=money.currency, minor_units=money.minor_units)
+        return cls(
+            amount=str(money.amount), currency=money.currency, minor_units=Long(money.minor_units)
+        )
 
 
 class BadUserInput(PublicError):
@@ -64,7 +67,7 @@ def decode_cursor(type_name: str, cursor: str | None) -> int | None:
     return None if cursor is None else node_id(type_name, cursor, "after")
 
 
-N = TypeVar("N")
+N = TypeVar("N", bound=relay.Node)
 
 
 def keyset_connection(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from typing import Annotated
+from typing import Annotated, TypeAlias
 
 import strawberry
 from strawberry import relay
@@ -18,7 +18,8 @@ from resolvers.loaders import PricesKey
 from schema.base import BillingPeriod, Info, Money
 from schema.errors import InvalidInput, NotFound, PriceNotFound, user_error
 
-LineKind = strawberry.enum(domain.LineKind, description="What a charge line is for.")
+strawberry.enum(domain.LineKind, description="What a charge line is for.")
+LineKind: TypeAlias = domain.LineKind
 
 
 def _on(info: Info, on: datetime.date | None) -> datetime.date:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import strawberry
 
 from billing import errors as domain
 
-ErrorCode = strawberry.enum(
-    domain.ErrorCode, description="Stable machine-readable error codes to switch on."
-)
+strawberry.enum(domain.ErrorCode, description="Stable machine-readable error codes to switch on.")
+ErrorCode: TypeAlias = domain.ErrorCode
 
 
 @strawberry.interface(description="An expected failure the caller can fix.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypeAlias
 
 import strawberry
 from strawberry import relay
@@ -14,8 +14,10 @@ from schema.accounts import Customer, Namespace, Subscription
 from schema.base import Info, decode_cursor, keyset_connection, node_id, page_size
 from schema.catalog import CatalogQuery
 
-Role = strawberry.enum(DomainRole, description="What kind of caller a token belongs to.")
-Permission = strawberry.enum(DomainPermission, description="Something a caller may do.")
+strawberry.enum(DomainRole, description="What kind of caller a token belongs to.")
+strawberry.enum(DomainPermission, description="Something a caller may do.")
+Role: TypeAlias = DomainRole
+Permission: TypeAlias = DomainPermission
 
 
 @strawberry.type(description="The caller: who they are and what they may do.")

@@ -231,3 +231,12 @@ async def test_viewer_tells_role_and_permissions(
     }
     analyst = data(await gql(query, token=token("analyst")))["viewer"]
     assert analyst["permissions"] == ["READ_ALL_CUSTOMERS", "READ_ALL_NAMESPACES", "READ_CATALOG"]
+
+
+async def test_introspection_works_for_analysts(gql: GraphQL, token: Callable[..., str]) -> None:
+    body = await gql(
+        "{ __schema { queryType { name } types { name } } }", token=token("analyst")
+    )
+    names = {t["name"] for t in data(body)["__schema"]["types"]}
+    assert {"Customer", "Subscription", "Quote", "Money", "UserError"} <= names
+    assert data(body)["__schema"]["queryType"] == {"name": "Query"}
