@@ -234,9 +234,7 @@ async def test_viewer_tells_role_and_permissions(
 
 
 async def test_introspection_works_for_analysts(gql: GraphQL, token: Callable[..., str]) -> None:
-    body = await gql(
-        "{ __schema { queryType { name } types { name } } }", token=token("analyst")
-    )
+    body = await gql("{ __schema { queryType { name } types { name } } }", token=token("analyst"))
     names = {t["name"] for t in data(body)["__schema"]["types"]}
     assert {"Customer", "Subscription", "Quote", "Money", "UserError"} <= names
     assert data(body)["__schema"]["queryType"] == {"name": "Query"}
