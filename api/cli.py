@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from api.auth import InvalidToken, mint_token
@@ -43,6 +45,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     asyncio.run(_checked(url, migrated=True))
     app = create_app(settings, make_engine(url), clock=SystemClock())
     print(f"GraphiQL on http://{args.host or settings.host}:{args.port or settings.port}/graphql")
+    # uvicorn re-raises SIGTERM after its graceful shutdown; leaving through SystemExit instead
+    # runs the atexit hook that stops the embedded PostgreSQL with us.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(
         app,
         host=args.host or settings.host,
@@ -91,7 +96,7 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
             subject=args.subject or f"dev-{role.value}",
             customer_id=customer_id,
             now=SystemClock().now(),
-            ttl=__import__("datetime").timedelta(hours=args.ttl_hours),
+            ttl=timedelta(hours=args.ttl_hours),
         )
     )
 

@@ -127,6 +127,7 @@ class Loaders:
         self.plan_by_id = batch(_by_id(Plan))
         self.price_by_id = batch(_by_id(Price))
         self.add_on_by_id = batch(_by_id(AddOn))
+        self.add_on_price_by_id = batch(_by_id(AddOnPrice))
         self.prices_by_plan = batch(_prices(Price))
         self.prices_by_add_on = batch(_prices(AddOnPrice))
         self.namespaces_by_customer = batch(_grouped(Namespace, Namespace.customer_id))

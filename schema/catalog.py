@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from typing import Annotated, TypeAlias
+from typing import Annotated, Self, TypeAlias
 
 import strawberry
 from strawberry import relay
@@ -26,8 +26,10 @@ def _on(info: Info, on: datetime.date | None) -> datetime.date:
     return on or info.context.clock.today()
 
 
-@strawberry.type(description="The price of one unit for one billing period, from a date on.")
-class Price(relay.Node):
+@strawberry.type
+class _PriceFields:
+    """Fields shared by plan and add-on prices (not a GraphQL type of its own)."""
+
     id: relay.NodeID[int]
     currency: str = strawberry.field(description="ISO 4217 currency code.")
     billing_period: BillingPeriod = strawberry.field(description="The period one unit is paid for.")
@@ -36,12 +38,12 @@ class Price(relay.Node):
     )
     unit_minor_units: strawberry.Private[int]
 
-    @strawberry.field(description="The price of one seat (or add-on unit) for one period.")
+    @strawberry.field(description="The price of one unit for one billing period.")
     def unit_amount(self) -> Money:
         return Money.of(DomainMoney(self.unit_minor_units, self.currency))
 
     @classmethod
-    def of(cls, row: tables.Price | tables.AddOnPrice) -> Price:
+    def of(cls, row: tables.Price | tables.AddOnPrice) -> Self:
         assert row.id is not None
         return cls(
             id=row.id,
@@ -51,11 +53,28 @@ class Price(relay.Node):
             unit_minor_units=row.unit_amount,
         )
 
+
+@strawberry.type(
+    description="The price of one seat of a plan for one billing period, from a date on."
+)
+class Price(_PriceFields, relay.Node):
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Price | None]:
         rows = await info.context.loaders.price_by_id.load_many([int(i) for i in node_ids])
+        return [cls.of(row) if row else None for row in rows]
+
+
+@strawberry.type(
+    description="The price of one unit of an add-on for one billing period, from a date on."
+)
+class AddOnPrice(_PriceFields, relay.Node):
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[AddOnPrice | None]:
+        rows = await info.context.loaders.add_on_price_by_id.load_many([int(i) for i in node_ids])
         return [cls.of(row) if row else None for row in rows]
 
 
@@ -120,9 +139,9 @@ class AddOn(relay.Node):
         info: Info,
         currency: Annotated[str | None, _PRICES_CURRENCY] = None,
         on: Annotated[datetime.date | None, _PRICES_ON] = None,
-    ) -> list[Price]:
+    ) -> list[AddOnPrice]:
         key = PricesKey(self.id, _on(info, on), currency or self.default_currency)
-        return [Price.of(row) for row in await info.context.loaders.prices_by_add_on.load(key)]
+        return [AddOnPrice.of(row) for row in await info.context.loaders.prices_by_add_on.load(key)]
 
     @classmethod
     def of(cls, row: tables.AddOn, currency: str | None = None) -> AddOn:

@@ -217,3 +217,49 @@ async def test_invalid_quotes_return_typed_errors_and_write_nothing(
     assert (result["__typename"], result["code"], result["field"]) == (typename, code, field)
     assert result["message"]
     assert await row_counts(session) == before
+
+
+async def test_catalog_lists_are_batched_and_prices_are_distinct_nodes(
+    gql: GraphQL, session: AsyncSession, count_statements: Any
+) -> None:
+    from datetime import date
+
+    from db.tables import AddOn, AddOnPrice
+
+    query = """{ plans(currency: "USD") { id prices { id unitAmount { amount } } }
+                 addOns(currency: "USD") { id prices { id unitAmount { amount } } } }"""
+    with count_statements() as few:
+        body = data(await gql(query))
+    for index in range(40):
+        add_on = AddOn(code=f"extra_{index}", name=f"Extra {index}", position=10 + index)
+        session.add(add_on)
+        await session.flush()
+        session.add(
+            AddOnPrice(
+                add_on_id=add_on.id,
+                currency="USD",
+                billing_period="annual",
+                unit_amount=100 * index,
+                valid_from=date(2020, 1, 1),
+            )
+        )
+    await session.commit()
+    with count_statements() as many:
+        more = data(await gql(query))
+    assert len(more["addOns"]) == len(body["addOns"]) + 40
+    assert many.n == few.n
+
+    plan_price = body["plans"][1]["prices"][0]["id"]
+    add_on_price = body["addOns"][0]["prices"][0]["id"]
+    nodes = data(
+        await gql(
+            "query($ids: [ID!]!) { nodes(ids: $ids) { __typename"
+            " ... on Price { unitAmount { amount } }"
+            " ... on AddOnPrice { unitAmount { amount } } } }",
+            {"ids": [plan_price, add_on_price]},
+        )
+    )["nodes"]
+    assert nodes == [
+        {"__typename": "Price", "unitAmount": {"amount": "348.00"}},
+        {"__typename": "AddOnPrice", "unitAmount": {"amount": "228.00"}},
+    ]
