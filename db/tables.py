@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     UniqueConstraint,
     func,
@@ -20,6 +21,14 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+from billing.seats import (
+    AccessLevel,
+    MembershipState,
+    MembershipType,
+    SourceKind,
+    UserState,
+    UserType,
+)
 from billing.subscriptions import SubscriptionStatus
 from billing.terms import BillingPeriod
 
@@ -192,3 +201,102 @@ class Subscription(SQLModel, table=True):
     auto_renew: bool = Field(default=True, nullable=False)
     trial: bool = Field(default=False, nullable=False)
     created_at: datetime | None = _created_at()
+
+
+USER_STATES = tuple(UserState)
+USER_TYPES = tuple(UserType)
+MEMBERSHIP_STATES = tuple(MembershipState)
+SOURCE_KINDS = tuple(SourceKind)
+MEMBERSHIP_TYPES = tuple(MembershipType)
+ACCESS_LEVELS = ", ".join(str(int(level)) for level in AccessLevel)
+
+
+def _updated_at() -> Any:
+    return Field(
+        default=None,
+        sa_column=Column(
+            DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()
+        ),
+    )
+
+
+class GitlabUser(SQLModel, table=True):
+    """A GitLab.com user, as GitLab.com last pushed it."""
+
+    __tablename__ = "gitlab_user"
+    __table_args__ = (
+        CheckConstraint(_in("state", USER_STATES), name="state_known"),
+        CheckConstraint(_in("user_type", USER_TYPES), name="user_type_known"),
+    )
+
+    id: int | None = _id()
+    gitlab_id: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
+    username: str = Field(sa_column=Column(String(255), nullable=False, unique=True))
+    name: str = Field(sa_column=Column(String(255), nullable=False))
+    public_email: str | None = Field(default=None, sa_column=Column(String(320), nullable=True))
+    state: str = Field(sa_column=Column(String(32), nullable=False))
+    user_type: str = Field(sa_column=Column(String(32), nullable=False))
+    last_activity_on: date | None = Field(default=None, nullable=True)
+    last_sign_in_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    updated_at: datetime | None = _updated_at()
+
+
+class Source(SQLModel, table=True):
+    """A group or project in the hierarchy of a top-level namespace (the top-level group itself
+    included); memberships and group shares attach to sources."""
+
+    __tablename__ = "source"
+    __table_args__ = (
+        UniqueConstraint("kind", "gitlab_id"),
+        CheckConstraint(_in("kind", SOURCE_KINDS), name="kind_known"),
+    )
+
+    id: int | None = _id()
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    gitlab_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    full_path: str = Field(sa_column=Column(String(1000), nullable=False))
+    namespace_id: int | None = _fk("namespace.id")
+    parent_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, ForeignKey("source.id"), nullable=True)
+    )
+
+
+class Membership(SQLModel, table=True):
+    __tablename__ = "membership"
+    __table_args__ = (
+        UniqueConstraint("source_id", "user_id"),
+        CheckConstraint(f"access_level IN ({ACCESS_LEVELS})", name="access_level_known"),
+        CheckConstraint(_in("state", MEMBERSHIP_STATES), name="state_known"),
+    )
+
+    id: int | None = _id()
+    user_id: int | None = _fk("gitlab_user.id")
+    source_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, ForeignKey("source.id"), nullable=False)
+    )
+    access_level: int = Field(sa_column=Column(SmallInteger, nullable=False))
+    state: str = Field(sa_column=Column(String(16), nullable=False))
+    invite_pending: bool = Field(default=False, nullable=False)
+    access_request: bool = Field(default=False, nullable=False)
+    expires_on: date | None = Field(default=None, nullable=True)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class GroupShare(SQLModel, table=True):
+    """A group invited into a group or project, with the highest role the share grants."""
+
+    __tablename__ = "group_share"
+    __table_args__ = (
+        UniqueConstraint("target_source_id", "shared_group_id"),
+        CheckConstraint(f"access_level IN ({ACCESS_LEVELS})", name="access_level_known"),
+    )
+
+    id: int | None = _id()
+    shared_group_id: int | None = _fk("source.id")
+    target_source_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, ForeignKey("source.id"), nullable=False)
+    )
+    access_level: int = Field(sa_column=Column(SmallInteger, nullable=False))
+    expires_on: date | None = Field(default=None, nullable=True)

@@ -1,0 +1,129 @@
+"""users sources memberships group shares
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-24 03:48:32.897644
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0002"
+down_revision: str | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "gitlab_user",
+        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
+        sa.Column("gitlab_id", sa.BigInteger(), nullable=False),
+        sa.Column("username", sa.String(length=255), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("public_email", sa.String(length=320), nullable=True),
+        sa.Column("state", sa.String(length=32), nullable=False),
+        sa.Column("user_type", sa.String(length=32), nullable=False),
+        sa.Column("last_activity_on", sa.Date(), nullable=True),
+        sa.Column("last_sign_in_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.CheckConstraint(
+            "state IN ('active', 'blocked', 'deactivated', 'banned', 'pending_approval')",
+            name="state_known",
+        ),
+        sa.CheckConstraint(
+            "user_type IN ('human', 'bot', 'service_account', 'internal')", name="user_type_known"
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("gitlab_id"),
+        sa.UniqueConstraint("username"),
+    )
+    op.create_table(
+        "source",
+        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("gitlab_id", sa.BigInteger(), nullable=False),
+        sa.Column("full_path", sa.String(length=1000), nullable=False),
+        sa.Column("namespace_id", sa.BigInteger(), nullable=False),
+        sa.Column("parent_id", sa.BigInteger(), nullable=True),
+        sa.CheckConstraint("kind IN ('group', 'project')", name="kind_known"),
+        sa.ForeignKeyConstraint(
+            ["namespace_id"],
+            ["namespace.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["parent_id"],
+            ["source.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("kind", "gitlab_id"),
+    )
+    op.create_index(op.f("ix_source_namespace_id"), "source", ["namespace_id"], unique=False)
+    op.create_table(
+        "group_share",
+        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
+        sa.Column("shared_group_id", sa.BigInteger(), nullable=False),
+        sa.Column("target_source_id", sa.BigInteger(), nullable=False),
+        sa.Column("access_level", sa.SmallInteger(), nullable=False),
+        sa.Column("expires_on", sa.Date(), nullable=True),
+        sa.CheckConstraint(
+            "access_level IN (5, 10, 15, 20, 30, 40, 50)", name="access_level_known"
+        ),
+        sa.ForeignKeyConstraint(
+            ["shared_group_id"],
+            ["source.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["target_source_id"],
+            ["source.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("target_source_id", "shared_group_id"),
+    )
+    op.create_index(
+        op.f("ix_group_share_shared_group_id"), "group_share", ["shared_group_id"], unique=False
+    )
+    op.create_table(
+        "membership",
+        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("source_id", sa.BigInteger(), nullable=False),
+        sa.Column("access_level", sa.SmallInteger(), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("invite_pending", sa.Boolean(), nullable=False),
+        sa.Column("access_request", sa.Boolean(), nullable=False),
+        sa.Column("expires_on", sa.Date(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("state IN ('active', 'awaiting')", name="state_known"),
+        sa.CheckConstraint(
+            "access_level IN (5, 10, 15, 20, 30, 40, 50)", name="access_level_known"
+        ),
+        sa.ForeignKeyConstraint(
+            ["source_id"],
+            ["source.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["gitlab_user.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("source_id", "user_id"),
+    )
+    op.create_index(op.f("ix_membership_user_id"), "membership", ["user_id"], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_membership_user_id"), table_name="membership")
+    op.drop_table("membership")
+    op.drop_index(op.f("ix_group_share_shared_group_id"), table_name="group_share")
+    op.drop_table("group_share")
+    op.drop_index(op.f("ix_source_namespace_id"), table_name="source")
+    op.drop_table("source")
+    op.drop_table("gitlab_user")
