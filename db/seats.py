@@ -75,7 +75,7 @@ async def billable_counts(
         "WITH " + REACH + "SELECT namespace_id, count(*) FROM billable GROUP BY namespace_id"  # noqa: S608 (constants only)
     )
     rows = await session.execute(query, _params(namespace_ids, today))
-    counts: dict[int, int] = dict(rows)
+    counts: dict[int, int] = dict(rows.all())
     return [counts.get(namespace_id, 0) for namespace_id in namespace_ids]
 
 
@@ -86,4 +86,4 @@ async def billable_levels(
     access level: {user id: level}."""
     query = text("WITH " + REACH + "SELECT user_id, level FROM billable")  # noqa: S608 (constants only)
     rows = await session.execute(query, _params([namespace_id], today))
-    return dict(rows)
+    return dict(rows.all())
