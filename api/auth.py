@@ -42,6 +42,8 @@ def principal_from_token(settings: Settings, token: str) -> Principal:
         raise InvalidToken("signature verification failed") from None
     except jwt.PyJWTError as error:
         raise InvalidToken(str(error)) from None
+    if not str(claims["sub"]).strip():
+        raise InvalidToken("the sub claim is empty")
     try:
         role = Role(str(claims.get("role")))
     except ValueError:

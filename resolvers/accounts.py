@@ -1,4 +1,9 @@
-"""Reads of customers, namespaces, instances and subscriptions, scoped to the caller."""
+"""Reads of customers, namespaces, instances and subscriptions, scoped to the caller.
+
+Visibility is decided here and only here, for root fields, nested fields and node lookups
+alike. An object the caller may not see looks exactly like one that does not exist: a root
+lookup raises ObjectNotFound, a nested field is null.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,19 @@ from db.accounts import customers_page, namespace_by_path
 from db.tables import Customer, Instance, Namespace, Subscription
 from resolvers.context import Context
 from resolvers.errors import Forbidden, ObjectNotFound, Unauthenticated
-from resolvers.loaders import PageKey
-from resolvers.principal import Permission
+from resolvers.loaders import PageKey, required
+from resolvers.principal import Permission, Principal
+
+
+def may_read_subscription(principal: Principal, subscription: Subscription) -> bool:
+    """The paying customer's readers may; so may readers of every namespace's seat data, for
+    namespace subscriptions."""
+    if (
+        subscription.namespace_id is not None
+        and Permission.READ_ALL_NAMESPACES in principal.permissions
+    ):
+        return True
+    return principal.may_read_customer(subscription.customer_id)
 
 
 def _require_authenticated(context: Context) -> None:
@@ -36,18 +52,9 @@ async def list_customers(
 async def get_subscription(context: Context, subscription_id: int) -> Subscription:
     _require_authenticated(context)
     subscription = await context.loaders.subscription_by_id.load(subscription_id)
-    if subscription is None or not may_read_subscription(context, subscription):
+    if subscription is None or not may_read_subscription(context.principal, subscription):
         raise ObjectNotFound("Subscription", subscription_id)
     return subscription
-
-
-def may_read_subscription(context: Context, subscription: Subscription) -> bool:
-    principal = context.principal
-    if principal.may_read_customer(subscription.customer_id):
-        return True
-    return subscription.namespace_id is not None and principal.may_read_namespace(
-        subscription.customer_id
-    )
 
 
 async def get_namespace(context: Context, path: str) -> Namespace:
@@ -75,19 +82,55 @@ async def get_instance(context: Context, instance_id: int) -> Instance:
     return instance
 
 
+# Nested fields: the parent is visible; each returns what of its relatives the caller may see.
+
+
+async def customer_namespaces(context: Context, customer_id: int) -> list[Namespace]:
+    return await context.loaders.namespaces_by_customer.load(customer_id)
+
+
+async def customer_instances(context: Context, customer_id: int) -> list[Instance]:
+    return await context.loaders.instances_by_customer.load(customer_id)
+
+
 async def customer_subscriptions(
     context: Context, customer_id: int, *, after: int | None, limit: int
 ) -> list[Subscription]:
-    """A page of a customer's subscriptions; the caller already may read the customer."""
+    """A page of a customer's subscriptions (whoever may read a customer may read them)."""
     return await context.loaders.subscription_pages_by_customer.load(
         PageKey(customer_id, after, limit)
     )
 
 
 async def customer_of(context: Context, customer_id: int | None) -> Customer | None:
-    """The owning customer of an object the caller can see, when it may see customers."""
-    if customer_id is None:
+    """The owner of a visible object, or null when there is none or the caller may not see
+    it (the two are not told apart)."""
+    if customer_id is None or not context.principal.may_read_customer(customer_id):
         return None
-    if not context.principal.may_read_customer(customer_id):
-        raise Forbidden("read customer details")
     return await context.loaders.customer_by_id.load(customer_id)
+
+
+async def namespace_subscription(context: Context, namespace_id: int) -> Subscription | None:
+    """The namespace's current subscription, when the caller may see it (a namespace's new
+    owner does not see what a previous owner paid)."""
+    row = await context.loaders.active_subscription_by_namespace.load(namespace_id)
+    return row if row is not None and may_read_subscription(context.principal, row) else None
+
+
+async def instance_subscription(context: Context, instance_id: int) -> Subscription | None:
+    row = await context.loaders.active_subscription_by_instance.load(instance_id)
+    return row if row is not None and may_read_subscription(context.principal, row) else None
+
+
+async def subscription_namespace(context: Context, subscription: Subscription) -> Namespace | None:
+    if subscription.namespace_id is None:
+        return None
+    namespace = await required(context.loaders.namespace_by_id, subscription.namespace_id)
+    return namespace if context.principal.may_read_namespace(namespace.customer_id) else None
+
+
+async def subscription_instance(context: Context, subscription: Subscription) -> Instance | None:
+    if subscription.instance_id is None:
+        return None
+    instance = await required(context.loaders.instance_by_id, subscription.instance_id)
+    return instance if context.principal.may_read_customer(instance.customer_id) else None

@@ -13,8 +13,9 @@ from billing.money import Money, currency_exponent
 from billing.quotes import AddOnRequest, PricedItem, Quote, price_purchase, validate_purchase
 from billing.terms import BillingPeriod
 from db.catalog import P, add_ons_by_code, all_add_ons, all_plans, plan_by_code, prices_in_force
-from db.tables import AddOn, AddOnPrice, Plan, Price
+from db.tables import AddOn, AddOnPrice, Plan, Price, Subscription
 from resolvers.context import Context
+from resolvers.loaders import PricesKey, required
 
 
 async def list_plans(context: Context) -> list[Plan]:
@@ -100,3 +101,42 @@ async def _unit_price(
             field,
         )
     return Money(prices[0].unit_amount, command.currency)
+
+
+async def get_plans(context: Context, plan_ids: list[int]) -> list[Plan | None]:
+    return await context.loaders.plan_by_id.load_many(plan_ids)
+
+
+async def get_prices(context: Context, price_ids: list[int]) -> list[Price | None]:
+    return await context.loaders.price_by_id.load_many(price_ids)
+
+
+async def get_add_ons(context: Context, add_on_ids: list[int]) -> list[AddOn | None]:
+    return await context.loaders.add_on_by_id.load_many(add_on_ids)
+
+
+async def get_add_on_prices(context: Context, price_ids: list[int]) -> list[AddOnPrice | None]:
+    return await context.loaders.add_on_price_by_id.load_many(price_ids)
+
+
+async def subscription_plan(context: Context, subscription: Subscription) -> Plan:
+    return await required(context.loaders.plan_by_id, subscription.plan_id)
+
+
+async def subscription_price(context: Context, subscription: Subscription) -> Price:
+    return await required(context.loaders.price_by_id, subscription.price_id)
+
+
+async def plan_prices(
+    context: Context, plan_id: int, *, on: date | None, currency: str | None
+) -> list[Price]:
+    """The plan's prices in force on `on` (today by default), optionally in one currency."""
+    key = PricesKey(plan_id, on or context.clock.today(), currency)
+    return await context.loaders.prices_by_plan.load(key)
+
+
+async def add_on_prices(
+    context: Context, add_on_id: int, *, on: date | None, currency: str | None
+) -> list[AddOnPrice]:
+    key = PricesKey(add_on_id, on or context.clock.today(), currency)
+    return await context.loaders.prices_by_add_on.load(key)

@@ -5,17 +5,16 @@ from __future__ import annotations
 import asyncio
 import datetime
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Annotated, Any, TypeAlias, TypeVar
+from typing import Annotated, TypeAlias, TypeVar
 
 import strawberry
 from strawberry import relay
 
 from billing.subscriptions import SubscriptionStatus as DomainStatus
 from db import tables
-from resolvers import accounts
+from resolvers import accounts, catalog
 from resolvers.errors import ObjectNotFound
-from resolvers.loaders import required
-from schema.base import Info, decode_cursor, keyset_connection, page_size
+from schema.base import Info, decode_cursor, keyset_connection, page_size, resolve_nodes_by_id
 from schema.catalog import Plan, Price
 
 strawberry.enum(DomainStatus, description="Where a subscription is in its life.")
@@ -27,19 +26,22 @@ _FIRST = strawberry.argument(description="Page size, 0 to 100; 20 by default.")
 _AFTER = strawberry.argument(description="Return items after this cursor (a pageInfo.endCursor).")
 
 
-async def _resolve_visible(
-    node_ids: Iterable[str], get: Callable[[int], Awaitable[Any]], of: Callable[[Any], T]
-) -> list[T | None]:
-    """Nodes the caller may see; an unknown or hidden id resolves to null alike. The lookups
-    run together so their DataLoader batches them into one statement."""
+def _visible(
+    get: Callable[[int], Awaitable[T]],
+) -> Callable[[list[int]], Awaitable[list[T | None]]]:
+    """A node fetcher over a root lookup: hidden objects come back as None, like missing ones.
+    The lookups run together, so their DataLoader batches them into one statement."""
 
-    async def visible(raw: str) -> T | None:
+    async def visible(object_id: int) -> T | None:
         try:
-            return of(await get(int(raw)))
-        except (ObjectNotFound, ValueError):
+            return await get(object_id)
+        except ObjectNotFound:
             return None
 
-    return list(await asyncio.gather(*(visible(raw) for raw in node_ids)))
+    async def fetch(ids: list[int]) -> list[T | None]:
+        return list(await asyncio.gather(*(visible(i) for i in ids)))
+
+    return fetch
 
 
 @strawberry.type(
@@ -53,12 +55,12 @@ class Customer(relay.Node):
 
     @strawberry.field(description="GitLab.com top-level groups this customer owns.")
     async def namespaces(self, info: Info) -> list[Namespace]:
-        rows = await info.context.loaders.namespaces_by_customer.load(self.id)
+        rows = await accounts.customer_namespaces(info.context, self.id)
         return [Namespace.of(row) for row in rows]
 
     @strawberry.field(description="Self-managed installations this customer owns.")
     async def instances(self, info: Info) -> list[Instance]:
-        rows = await info.context.loaders.instances_by_customer.load(self.id)
+        rows = await accounts.customer_instances(info.context, self.id)
         return [Instance.of(row) for row in rows]
 
     @strawberry.field(description="The customer's subscriptions, oldest first.")
@@ -83,8 +85,8 @@ class Customer(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Customer | None]:
-        return await _resolve_visible(
-            node_ids, lambda i: accounts.get_customer(info.context, i), cls.of
+        return await resolve_nodes_by_id(
+            node_ids, _visible(lambda i: accounts.get_customer(info.context, i)), cls.of
         )
 
 
@@ -102,7 +104,7 @@ class Namespace(relay.Node):
 
     @strawberry.field(description="The current subscription: the active one, else the latest.")
     async def subscription(self, info: Info) -> Subscription | None:
-        row = await info.context.loaders.active_subscription_by_namespace.load(self.id)
+        row = await accounts.namespace_subscription(info.context, self.id)
         return Subscription.of(row) if row else None
 
     @classmethod
@@ -114,8 +116,8 @@ class Namespace(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Namespace | None]:
-        return await _resolve_visible(
-            node_ids, lambda i: accounts.get_namespace_by_id(info.context, i), cls.of
+        return await resolve_nodes_by_id(
+            node_ids, _visible(lambda i: accounts.get_namespace_by_id(info.context, i)), cls.of
         )
 
 
@@ -133,7 +135,7 @@ class Instance(relay.Node):
 
     @strawberry.field(description="The current subscription: the active one, else the latest.")
     async def subscription(self, info: Info) -> Subscription | None:
-        row = await info.context.loaders.active_subscription_by_instance.load(self.id)
+        row = await accounts.instance_subscription(info.context, self.id)
         return Subscription.of(row) if row else None
 
     @classmethod
@@ -151,8 +153,8 @@ class Instance(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Instance | None]:
-        return await _resolve_visible(
-            node_ids, lambda i: accounts.get_instance(info.context, i), cls.of
+        return await resolve_nodes_by_id(
+            node_ids, _visible(lambda i: accounts.get_instance(info.context, i)), cls.of
         )
 
 
@@ -175,12 +177,11 @@ class Subscription(relay.Node):
 
     @strawberry.field(description="The plan subscribed to.")
     async def plan(self, info: Info) -> Plan:
-        return Plan.of(await required(info.context.loaders.plan_by_id, self.row.plan_id))
+        return Plan.of(await catalog.subscription_plan(info.context, self.row))
 
     @strawberry.field(description="The catalog price pinned for this term (price of one seat).")
     async def price(self, info: Info) -> Price:
-        price: tables.Price = await required(info.context.loaders.price_by_id, self.row.price_id)
-        return Price.of(price)
+        return Price.of(await catalog.subscription_price(info.context, self.row))
 
     @strawberry.field(description="The paying customer.")
     async def customer(self, info: Info) -> Customer | None:
@@ -189,19 +190,13 @@ class Subscription(relay.Node):
 
     @strawberry.field(description="The GitLab.com group it covers, if it is for one.")
     async def namespace(self, info: Info) -> Namespace | None:
-        if self.row.namespace_id is None:
-            return None
-        return Namespace.of(
-            await required(info.context.loaders.namespace_by_id, self.row.namespace_id)
-        )
+        row = await accounts.subscription_namespace(info.context, self.row)
+        return Namespace.of(row) if row else None
 
     @strawberry.field(description="The self-managed instance it covers, if it is for one.")
     async def instance(self, info: Info) -> Instance | None:
-        if self.row.instance_id is None:
-            return None
-        return Instance.of(
-            await required(info.context.loaders.instance_by_id, self.row.instance_id)
-        )
+        row = await accounts.subscription_instance(info.context, self.row)
+        return Instance.of(row) if row else None
 
     @classmethod
     def of(cls, row: tables.Subscription) -> Subscription:
@@ -221,6 +216,6 @@ class Subscription(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Subscription | None]:
-        return await _resolve_visible(
-            node_ids, lambda i: accounts.get_subscription(info.context, i), cls.of
+        return await resolve_nodes_by_id(
+            node_ids, _visible(lambda i: accounts.get_subscription(info.context, i)), cls.of
         )

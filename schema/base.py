@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, NewType, TypeAlias, TypeVar
 
 import strawberry
@@ -88,12 +89,39 @@ def keyset_connection(
     )
 
 
+_DATABASE_ID = re.compile(r"[1-9][0-9]{0,18}")
+MAX_DATABASE_ID = 2**63 - 1  # bigint
+
+
+def database_id(raw: str) -> int | None:
+    """The bigint id in the value part of a global id, or None when it cannot be one."""
+    if not _DATABASE_ID.fullmatch(raw) or int(raw) > MAX_DATABASE_ID:
+        return None
+    return int(raw)
+
+
 def node_id(type_name: str, raw: str, field: str = "id") -> int:
     """The database id inside a global id of `type_name`, or a BAD_USER_INPUT error."""
     try:
         kind, value = relay.from_base64(raw)
-        if kind != type_name:
-            raise ValueError(kind)
-        return int(value)
     except ValueError:
-        raise BadUserInput(f"`{field}` is not a {type_name} id: {raw!r}.") from None
+        kind, value = "", ""
+    found = database_id(value) if kind == type_name else None
+    if found is None:
+        raise BadUserInput(f"`{field}` is not a {type_name} id: {raw!r}.")
+    return found
+
+
+async def resolve_nodes_by_id(
+    node_ids: Iterable[str],
+    fetch: Callable[[list[int]], Awaitable[Sequence[Any | None]]],
+    of: Callable[[Any], N],
+) -> list[N | None]:
+    """Relay node resolution: ids that cannot exist and rows not found are null alike."""
+    ids = [database_id(raw) for raw in node_ids]
+    found = iter(await fetch([i for i in ids if i is not None]))
+    nodes: list[N | None] = []
+    for i in ids:
+        row = next(found) if i is not None else None
+        nodes.append(of(row) if row is not None else None)
+    return nodes

@@ -14,16 +14,11 @@ from billing.errors import BillingError
 from billing.money import Money as DomainMoney
 from db import tables
 from resolvers import catalog
-from resolvers.loaders import PricesKey
-from schema.base import BillingPeriod, Info, Money
+from schema.base import BillingPeriod, Info, Money, resolve_nodes_by_id
 from schema.errors import InvalidInput, NotFound, PriceNotFound, user_error
 
 strawberry.enum(domain.LineKind, description="What a charge line is for.")
 LineKind: TypeAlias = domain.LineKind
-
-
-def _on(info: Info, on: datetime.date | None) -> datetime.date:
-    return on or info.context.clock.today()
 
 
 @strawberry.type
@@ -62,8 +57,9 @@ class Price(_PriceFields, relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Price | None]:
-        rows = await info.context.loaders.price_by_id.load_many([int(i) for i in node_ids])
-        return [cls.of(row) if row else None for row in rows]
+        return await resolve_nodes_by_id(
+            node_ids, lambda ids: catalog.get_prices(info.context, ids), cls.of
+        )
 
 
 @strawberry.type(
@@ -74,8 +70,9 @@ class AddOnPrice(_PriceFields, relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[AddOnPrice | None]:
-        rows = await info.context.loaders.add_on_price_by_id.load_many([int(i) for i in node_ids])
-        return [cls.of(row) if row else None for row in rows]
+        return await resolve_nodes_by_id(
+            node_ids, lambda ids: catalog.get_add_on_prices(info.context, ids), cls.of
+        )
 
 
 _PRICES_ON = strawberry.argument(description="The date whose prices to show; today by default.")
@@ -102,8 +99,10 @@ class Plan(relay.Node):
         currency: Annotated[str | None, _PRICES_CURRENCY] = None,
         on: Annotated[datetime.date | None, _PRICES_ON] = None,
     ) -> list[Price]:
-        key = PricesKey(self.id, _on(info, on), currency or self.default_currency)
-        return [Price.of(row) for row in await info.context.loaders.prices_by_plan.load(key)]
+        rows = await catalog.plan_prices(
+            info.context, self.id, on=on, currency=currency or self.default_currency
+        )
+        return [Price.of(row) for row in rows]
 
     @classmethod
     def of(cls, row: tables.Plan, currency: str | None = None) -> Plan:
@@ -121,8 +120,9 @@ class Plan(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Plan | None]:
-        rows = await info.context.loaders.plan_by_id.load_many([int(i) for i in node_ids])
-        return [cls.of(row) if row else None for row in rows]
+        return await resolve_nodes_by_id(
+            node_ids, lambda ids: catalog.get_plans(info.context, ids), cls.of
+        )
 
 
 @strawberry.type(description="Something bought on top of a plan, such as GitLab Duo seats.")
@@ -140,8 +140,10 @@ class AddOn(relay.Node):
         currency: Annotated[str | None, _PRICES_CURRENCY] = None,
         on: Annotated[datetime.date | None, _PRICES_ON] = None,
     ) -> list[AddOnPrice]:
-        key = PricesKey(self.id, _on(info, on), currency or self.default_currency)
-        return [AddOnPrice.of(row) for row in await info.context.loaders.prices_by_add_on.load(key)]
+        rows = await catalog.add_on_prices(
+            info.context, self.id, on=on, currency=currency or self.default_currency
+        )
+        return [AddOnPrice.of(row) for row in rows]
 
     @classmethod
     def of(cls, row: tables.AddOn, currency: str | None = None) -> AddOn:
@@ -158,8 +160,9 @@ class AddOn(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[AddOn | None]:
-        rows = await info.context.loaders.add_on_by_id.load_many([int(i) for i in node_ids])
-        return [cls.of(row) if row else None for row in rows]
+        return await resolve_nodes_by_id(
+            node_ids, lambda ids: catalog.get_add_ons(info.context, ids), cls.of
+        )
 
 
 @strawberry.input(description="An add-on to include in a quote or purchase.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from graphql import GraphQLError
+from strawberry.relay import GlobalIDValueError
 
 from resolvers.errors import PublicError
 
@@ -24,7 +25,7 @@ def public_error(error: GraphQLError, request_id: str) -> GraphQLError:
         code = "GRAPHQL_VALIDATION_FAILED"
     elif isinstance(original, PublicError):
         code = original.code
-    elif isinstance(original, GraphQLError):
+    elif isinstance(original, GraphQLError | GlobalIDValueError):
         code = "BAD_USER_INPUT"
     else:
         log.error("unexpected error [request %s]", request_id, exc_info=original)

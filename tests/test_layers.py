@@ -1,5 +1,6 @@
 """The import direction api -> schema -> resolvers -> db -> billing, checked by import-linter."""
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -19,12 +20,32 @@ def test_import_contracts_hold() -> None:
     assert "3 kept, 0 broken" in result.stdout
 
 
+def _imports(path: Path) -> list[str]:
+    names = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names += [f"{node.module}.{alias.name}" for alias in node.names]
+    return names
+
+
 def test_resolvers_import_strawberry_only_for_the_dataloader() -> None:
-    offenders = []
-    for path in (ROOT / "resolvers").glob("*.py"):
-        for line in path.read_text().splitlines():
-            if line.startswith(("import strawberry", "from strawberry")) and (
-                line != "from strawberry.dataloader import DataLoader"
-            ):
-                offenders.append(f"{path.name}: {line}")
+    offenders = [
+        f"{path.name}: {name}"
+        for path in (ROOT / "resolvers").glob("*.py")
+        for name in _imports(path)
+        if name.startswith("strawberry") and name != "strawberry.dataloader.DataLoader"
+    ]
+    assert offenders == []
+
+
+def test_schema_reaches_data_only_through_resolver_functions() -> None:
+    """Visibility is decided in resolvers/, so schema fields never use the loaders directly."""
+    offenders = [
+        f"{path.name}:{node.lineno}"
+        for path in (ROOT / "schema").glob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Attribute) and node.attr in {"loaders", "db", "sessionmaker"}
+    ]
     assert offenders == []

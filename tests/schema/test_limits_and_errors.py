@@ -1,6 +1,7 @@
 """Depth, alias and token limits; unexpected errors masked with a request id."""
 
 import logging
+import re
 
 import pytest
 from httpx import AsyncClient
@@ -62,8 +63,10 @@ async def test_unexpected_errors_are_masked_and_logged_with_the_request_id(
     assert "hunter2" in caplog.text
 
 
-async def test_a_request_id_is_made_when_none_is_sent(client: AsyncClient) -> None:
-    response = await client.post(
-        "/graphql", json={"query": "{ __typename }"}, headers={"X-Request-Id": "bad id with spaces"}
-    )
-    assert len(response.headers["x-request-id"]) == 32
+@pytest.mark.parametrize("sent", [None, "bad id with spaces", "x" * 65])
+async def test_a_request_id_is_made_when_none_usable_is_sent(
+    client: AsyncClient, sent: str | None
+) -> None:
+    headers = {"X-Request-Id": sent} if sent else {}
+    response = await client.post("/graphql", json={"query": "{ __typename }"}, headers=headers)
+    assert re.fullmatch(r"[0-9a-f]{32}", response.headers["x-request-id"])
