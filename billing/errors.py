@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -19,6 +20,14 @@ class ErrorCode(StrEnum):
     PLAN_NOT_FOUND = "PLAN_NOT_FOUND"
     ADD_ON_NOT_FOUND = "ADD_ON_NOT_FOUND"
     PRICE_NOT_FOUND = "PRICE_NOT_FOUND"
+    INVALID_BATCH = "INVALID_BATCH"
+    BATCH_TOO_LARGE = "BATCH_TOO_LARGE"
+    UNKNOWN_VALUE = "UNKNOWN_VALUE"
+    INVALID_VALUE = "INVALID_VALUE"
+    DUPLICATE_RECORD = "DUPLICATE_RECORD"
+    UNKNOWN_USER = "UNKNOWN_USER"
+    UNKNOWN_SOURCE = "UNKNOWN_SOURCE"
+    USERNAME_TAKEN = "USERNAME_TAKEN"
 
 
 class BillingError(Exception):
@@ -45,3 +54,26 @@ class NotFoundError(BillingError):
 
 class PriceNotFoundError(BillingError):
     """The catalog has no price for the requested currency, period and date."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordProblem:
+    """What is wrong with one record of a batch: its position, field, and why."""
+
+    index: int
+    field: str
+    code: ErrorCode
+    message: str
+
+
+class InvalidBatchError(BillingError):
+    """A batch was refused whole; `problems` lists every bad record."""
+
+    def __init__(self, problems: list[RecordProblem]) -> None:
+        noun = "record is" if len(problems) == 1 else "records are"
+        super().__init__(
+            ErrorCode.INVALID_BATCH,
+            f"{len(problems)} {noun} invalid; nothing was written.",
+            "records",
+        )
+        self.problems = problems

@@ -220,3 +220,30 @@ def count_billable(
         seat_decision(user, memberships, excludes_guests=excludes_guests, today=today).billable
         for user, memberships in members
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SeatFigures:
+    seats: int
+    seats_in_use: int
+    max_seats_used: int
+    seats_owed: int
+    seats_remaining: int
+
+
+def seat_figures(*, seats: int, seats_in_use: int, max_seats_used: int, paid: bool) -> SeatFigures:
+    """A subscription's seat figures.
+
+    `max_seats_used` never reads below `seats_in_use`; seats owed are
+    `max(0, max_seats_used - seats)` on paid subscriptions and 0 on free and trial ones;
+    seats remaining are `max(0, seats - seats_in_use)`. Example: 10 seats, 12 in use, a peak
+    of 14 on a paid plan give 4 owed and 0 remaining.
+    """
+    peak = max(max_seats_used, seats_in_use)
+    return SeatFigures(
+        seats=seats,
+        seats_in_use=seats_in_use,
+        max_seats_used=peak,
+        seats_owed=max(0, peak - seats) if paid else 0,
+        seats_remaining=max(0, seats - seats_in_use),
+    )

@@ -146,6 +146,9 @@ class Namespace(SQLModel, table=True):
     path: str = Field(sa_column=Column(String(255), nullable=False, unique=True))
     name: str = Field(sa_column=Column(String(255), nullable=False))
     customer_id: int | None = _fk("customer.id", nullable=True)
+    seats_in_use: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
     created_at: datetime | None = _created_at()
 
 
@@ -200,6 +203,9 @@ class Subscription(SQLModel, table=True):
     status: str = Field(sa_column=Column(String(16), nullable=False, server_default="active"))
     auto_renew: bool = Field(default=True, nullable=False)
     trial: bool = Field(default=False, nullable=False)
+    max_seats_used: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
     created_at: datetime | None = _created_at()
 
 

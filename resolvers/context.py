@@ -47,6 +47,18 @@ class Context:
                 self._session = self.sessionmaker()
             yield self._session
 
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """The request's session for one mutation: committed when the block ends, rolled back
+        (nothing written) when it raises."""
+        async with self.db() as session:
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                raise
+            await session.commit()
+
     def batch(self, load: Callable[[AsyncSession, Sequence[K]], Any]) -> DataLoader[K, Any]:
         """A DataLoader whose batch function gets the request's session."""
 

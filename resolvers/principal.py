@@ -18,13 +18,16 @@ class Permission(StrEnum):
     READ_OWN_CUSTOMER = "read_own_customer"
     READ_ALL_CUSTOMERS = "read_all_customers"
     READ_ALL_NAMESPACES = "read_all_namespaces"
+    WRITE_SEAT_DATA = "write_seat_data"
     MANAGE_BILLING = "manage_billing"
 
 
 _PERMISSIONS: dict[Role | None, frozenset[Permission]] = {
     None: frozenset({Permission.READ_CATALOG}),
     Role.CUSTOMER: frozenset({Permission.READ_CATALOG, Permission.READ_OWN_CUSTOMER}),
-    Role.GITLAB: frozenset({Permission.READ_CATALOG, Permission.READ_ALL_NAMESPACES}),
+    Role.GITLAB: frozenset(
+        {Permission.READ_CATALOG, Permission.READ_ALL_NAMESPACES, Permission.WRITE_SEAT_DATA}
+    ),
     Role.ANALYST: frozenset(
         {Permission.READ_CATALOG, Permission.READ_ALL_CUSTOMERS, Permission.READ_ALL_NAMESPACES}
     ),

@@ -15,7 +15,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from schema.base import LONG_SCALAR, Long
-from schema.query import Query
+from schema.query import Mutation, Query
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
@@ -31,6 +31,7 @@ class BillingSchema(strawberry.Schema):
 def build_schema() -> strawberry.Schema:
     return BillingSchema(
         query=Query,
+        mutation=Mutation,
         config=StrawberryConfig(
             auto_camel_case=True, relay_max_results=100, scalar_map={Long: LONG_SCALAR}
         ),

@@ -39,13 +39,40 @@ class PriceNotFound(UserError):
     pass
 
 
+@strawberry.type(description="What is wrong with one record of a batch.")
+class RecordProblem:
+    index: int = strawberry.field(description="Position of the record in the batch, from 0.")
+    field: str = strawberry.field(description="The offending field of that record.")
+    code: ErrorCode = strawberry.field(description="What is wrong, as a stable code.")
+    message: str = strawberry.field(description="What is wrong, for people.")
+
+
+@strawberry.type(
+    name="InvalidBatchError",
+    description="A batch was refused whole and nothing was written; every bad record is listed.",
+)
+class InvalidBatch(UserError):
+    problems: list[RecordProblem] = strawberry.field(description="Every bad record.")
+
+
 ERROR_TYPES: dict[type[domain.BillingError], type[UserError]] = {
     domain.InvalidInputError: InvalidInput,
     domain.NotFoundError: NotFound,
     domain.PriceNotFoundError: PriceNotFound,
+    domain.InvalidBatchError: InvalidBatch,
 }
 
 
 def user_error(error: domain.BillingError) -> UserError:
     """The schema type of a domain error (the one mapping; a test covers every subclass)."""
+    if isinstance(error, domain.InvalidBatchError):
+        return InvalidBatch(
+            code=error.code,
+            message=error.message,
+            field=error.field,
+            problems=[
+                RecordProblem(index=p.index, field=p.field, code=p.code, message=p.message)
+                for p in error.problems
+            ],
+        )
     return ERROR_TYPES[type(error)](code=error.code, message=error.message, field=error.field)

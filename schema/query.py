@@ -13,6 +13,7 @@ from resolvers.principal import Role as DomainRole
 from schema.accounts import Customer, Namespace, Subscription
 from schema.base import Info, decode_cursor, keyset_connection, node_id, page_size
 from schema.catalog import CatalogQuery
+from schema.seat_data import SeatDataMutation
 
 strawberry.enum(DomainRole, description="What kind of caller a token belongs to.")
 strawberry.enum(DomainPermission, description="Something a caller may do.")
@@ -107,3 +108,8 @@ class Query(CatalogQuery):
         path: Annotated[str, strawberry.argument(description="Full path, e.g. gitlab-org.")],
     ) -> Namespace:
         return Namespace.of(await accounts.get_namespace(info.context, path))
+
+
+@strawberry.type(description="Change data. Each mutation runs in its own transaction.")
+class Mutation(SeatDataMutation):
+    pass

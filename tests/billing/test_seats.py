@@ -16,6 +16,7 @@ from billing.seats import (
     UserType,
     count_billable,
     seat_decision,
+    seat_figures,
 )
 
 TODAY = date(2026, 3, 15)
@@ -168,3 +169,24 @@ def test_a_user_counts_once_across_subgroups_and_projects() -> None:
     members = [(HUMAN, many), (HUMAN, [member(L.GUEST)]), (bot, [member()])]
     assert count_billable(members, excludes_guests=False, today=TODAY) == 2
     assert count_billable(members, excludes_guests=True, today=TODAY) == 1
+
+
+@pytest.mark.parametrize(
+    ("seats", "in_use", "peak", "paid", "owed", "remaining", "shown_peak"),
+    [
+        (10, 12, 14, True, 4, 0, 14),
+        (10, 7, 9, True, 0, 3, 9),
+        (10, 12, 14, False, 0, 0, 14),  # free or trial: nothing owed
+        (10, 12, 0, True, 2, 0, 12),  # the peak never reads below seats in use
+        (0, 0, 0, True, 0, 0, 0),
+    ],
+)
+def test_seat_figures(
+    seats: int, in_use: int, peak: int, paid: bool, owed: int, remaining: int, shown_peak: int
+) -> None:
+    figures = seat_figures(seats=seats, seats_in_use=in_use, max_seats_used=peak, paid=paid)
+    assert (figures.seats_owed, figures.seats_remaining, figures.max_seats_used) == (
+        owed,
+        remaining,
+        shown_peak,
+    )

@@ -50,13 +50,15 @@ def _subclasses(cls: type) -> set[type]:
 def test_every_billing_error_maps_to_a_schema_type() -> None:
     subclasses = _subclasses(domain.BillingError)
     assert subclasses == set(ERROR_TYPES)
+    problem = domain.RecordProblem(3, "role", domain.ErrorCode.UNKNOWN_VALUE, "bad role")
     for cls in subclasses:
-        error = user_error(cls(domain.ErrorCode.INVALID_ID, "message", "field"))
-        assert (error.code, error.message, error.field) == (
-            domain.ErrorCode.INVALID_ID,
-            "message",
-            "field",
-        )
+        if issubclass(cls, domain.InvalidBatchError):
+            error = user_error(cls([problem]))
+            assert error.problems[0].index == 3  # type: ignore[attr-defined]
+        else:
+            error = user_error(cls(domain.ErrorCode.INVALID_ID, "message", "field"))
+            assert (error.message, error.field) == ("message", "field")
+        assert isinstance(error, ERROR_TYPES[cls])
 
 
 def test_every_error_type_is_reachable_in_the_schema() -> None:

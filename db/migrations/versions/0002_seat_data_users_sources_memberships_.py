@@ -1,8 +1,8 @@
-"""users sources memberships group shares
+"""seat data: users, sources, memberships, group shares, seat figures
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-24 03:48:32.897644
+Create Date: 2026-11-24 04:03:56.883181
 """
 
 from collections.abc import Sequence
@@ -117,9 +117,18 @@ def upgrade() -> None:
         sa.UniqueConstraint("source_id", "user_id"),
     )
     op.create_index(op.f("ix_membership_user_id"), "membership", ["user_id"], unique=False)
+    op.add_column(
+        "namespace", sa.Column("seats_in_use", sa.Integer(), server_default="0", nullable=False)
+    )
+    op.add_column(
+        "subscription",
+        sa.Column("max_seats_used", sa.Integer(), server_default="0", nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_column("subscription", "max_seats_used")
+    op.drop_column("namespace", "seats_in_use")
     op.drop_index(op.f("ix_membership_user_id"), table_name="membership")
     op.drop_table("membership")
     op.drop_index(op.f("ix_group_share_shared_group_id"), table_name="group_share")
