@@ -15,7 +15,8 @@ from db.seats import billable_counts
 
 
 async def _run(session: AsyncSession, sql: str, **params: Any) -> list[Any]:
-    return list((await session.execute(text(sql), params)).all())
+    result = await session.execute(text(sql), params)
+    return list(result.all()) if result.returns_rows else []
 
 
 async def existing_usernames(session: AsyncSession, usernames: Sequence[str]) -> dict[str, int]:

@@ -7,6 +7,7 @@ lookup raises ObjectNotFound, a nested field is null.
 
 from __future__ import annotations
 
+from billing.seats import SeatFigures, seat_figures
 from db.accounts import customers_page, namespace_by_path
 from db.tables import Customer, Instance, Namespace, Subscription
 from resolvers.context import Context
@@ -134,3 +135,20 @@ async def subscription_instance(context: Context, subscription: Subscription) ->
         return None
     instance = await required(context.loaders.instance_by_id, subscription.instance_id)
     return instance if context.principal.may_read_customer(instance.customer_id) else None
+
+
+async def subscription_seat_figures(
+    context: Context, subscription: Subscription
+) -> SeatFigures | None:
+    """Seat figures of a namespace subscription (self-managed instances report theirs; until
+    they do there are none)."""
+    if subscription.namespace_id is None:
+        return None
+    namespace = await required(context.loaders.namespace_by_id, subscription.namespace_id)
+    plan = await required(context.loaders.plan_by_id, subscription.plan_id)
+    return seat_figures(
+        seats=subscription.seats,
+        seats_in_use=namespace.seats_in_use,
+        max_seats_used=subscription.max_seats_used,
+        paid=plan.code != "free" and not subscription.trial,
+    )

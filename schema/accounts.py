@@ -175,6 +175,30 @@ class Subscription(relay.Node):
     trial: bool = strawberry.field(description="Whether this is a free trial.")
     row: strawberry.Private[tables.Subscription]
 
+    @strawberry.field(
+        description="Billable users now. Null for self-managed instances until they report."
+    )
+    async def seats_in_use(self, info: Info) -> int | None:
+        figures = await accounts.subscription_seat_figures(info.context, self.row)
+        return figures.seats_in_use if figures else None
+
+    @strawberry.field(description="The highest seatsInUse since the term started.")
+    async def max_seats_used(self, info: Info) -> int | None:
+        figures = await accounts.subscription_seat_figures(info.context, self.row)
+        return figures.max_seats_used if figures else None
+
+    @strawberry.field(
+        description="max(0, maxSeatsUsed - seats) on paid plans: seats to pay for at true-up."
+    )
+    async def seats_owed(self, info: Info) -> int | None:
+        figures = await accounts.subscription_seat_figures(info.context, self.row)
+        return figures.seats_owed if figures else None
+
+    @strawberry.field(description="max(0, seats - seatsInUse): seats free to fill.")
+    async def seats_remaining(self, info: Info) -> int | None:
+        figures = await accounts.subscription_seat_figures(info.context, self.row)
+        return figures.seats_remaining if figures else None
+
     @strawberry.field(description="The plan subscribed to.")
     async def plan(self, info: Info) -> Plan:
         return Plan.of(await catalog.subscription_plan(info.context, self.row))
