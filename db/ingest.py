@@ -16,7 +16,7 @@ from db.seats import billable_counts
 
 async def _run(session: AsyncSession, sql: str, **params: Any) -> list[Any]:
     result = await session.execute(text(sql), params)
-    return list(result.all()) if result.returns_rows else []
+    return list(result.all()) if result.returns_rows else []  # type: ignore[attr-defined]
 
 
 async def existing_usernames(session: AsyncSession, usernames: Sequence[str]) -> dict[str, int]:
