@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.subscriptions import SubscriptionStatus
-from db.seats import billable_counts
+from db.seats import refresh_billable_members
 
 
 async def _run(session: AsyncSession, sql: str, **params: Any) -> list[Any]:
@@ -312,37 +312,40 @@ async def namespaces_reached_by_users(session: AsyncSession, user_ids: Sequence[
 
 
 async def refresh_seat_figures(
-    session: AsyncSession, namespace_ids: Sequence[int], *, today: date
+    session: AsyncSession,
+    namespace_ids: Sequence[int],
+    *,
+    today: date,
+    user_ids: Sequence[int] | None = None,
 ) -> None:
-    """Recount the billable users of these namespaces and raise their active subscriptions'
-    peak. The namespace rows are locked first, in id order, so concurrent batches touching
-    the same namespace take turns and each counts what the other committed: no peak is
-    missed, and the peak only ever rises."""
+    """Bring the billable members of these namespaces up to date (for `user_ids` only, when
+    the change cannot affect anyone else), recount them and raise the active subscriptions'
+    peak. The namespace rows are locked first, in id order, so concurrent batches touching a
+    namespace take turns and each counts what the other committed: the peak misses nothing
+    and only ever rises."""
     ids = sorted(set(namespace_ids))
     if not ids:
         return
     await _run(
         session, "SELECT id FROM namespace WHERE id = ANY(:ids) ORDER BY id FOR UPDATE", ids=ids
     )
-    counts = await billable_counts(session, ids, today=today)
+    await refresh_billable_members(session, ids, today=today, user_ids=user_ids)
     await _run(
         session,
         """
-        UPDATE namespace n SET seats_in_use = x.count
-        FROM unnest(CAST(:ids AS bigint[]), CAST(:counts AS int[])) AS x(id, count)
-        WHERE n.id = x.id AND n.seats_in_use <> x.count
+        WITH counted AS (
+            SELECT n.id, (SELECT count(*) FROM billable_member b WHERE b.namespace_id = n.id)
+                         AS seats
+            FROM namespace n WHERE n.id = ANY(:ids)
+        ),
+        namespaces AS (
+            UPDATE namespace n SET seats_in_use = c.seats
+            FROM counted c WHERE n.id = c.id AND n.seats_in_use <> c.seats
+        )
+        UPDATE subscription s SET max_seats_used = c.seats
+        FROM counted c
+        WHERE s.namespace_id = c.id AND s.status = :active AND s.max_seats_used < c.seats
         """,
         ids=ids,
-        counts=counts,
-    )
-    await _run(
-        session,
-        """
-        UPDATE subscription s SET max_seats_used = x.count
-        FROM unnest(CAST(:ids AS bigint[]), CAST(:counts AS int[])) AS x(id, count)
-        WHERE s.namespace_id = x.id AND s.status = :active AND s.max_seats_used < x.count
-        """,
-        ids=ids,
-        counts=counts,
         active=SubscriptionStatus.ACTIVE.value,
     )

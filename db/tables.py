@@ -278,7 +278,7 @@ class Membership(SQLModel, table=True):
     )
 
     id: int | None = _id()
-    user_id: int | None = _fk("gitlab_user.id")
+    user_id: int | None = _fk("gitlab_user.id")  # indexed: a user's memberships
     source_id: int | None = Field(
         default=None, sa_column=Column(BigInteger, ForeignKey("source.id"), nullable=False)
     )
@@ -306,3 +306,37 @@ class GroupShare(SQLModel, table=True):
     )
     access_level: int = Field(sa_column=Column(SmallInteger, nullable=False))
     expires_on: date | None = Field(default=None, nullable=True)
+
+
+class BillableMember(SQLModel, table=True):
+    """Who takes a seat in a namespace now, kept current by ingestion (see db/seats.py), with
+    the user fields that lists sort and search by copied in so a page is one index scan."""
+
+    __tablename__ = "billable_member"
+    __table_args__ = (
+        CheckConstraint(_in("membership_type", MEMBERSHIP_TYPES), name="membership_type_known"),
+        Index("billable_member_by_name", "namespace_id", "name", "user_id"),
+        Index("billable_member_by_joined", "namespace_id", "joined_at", "user_id"),
+        Index("billable_member_by_level", "namespace_id", "access_level", "user_id"),
+        Index(
+            "billable_member_by_activity",
+            "namespace_id",
+            text("coalesce(last_activity_on, DATE '0001-01-01')"),
+            "user_id",
+        ),
+        Index("billable_member_user", "user_id"),
+    )
+
+    namespace_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("namespace.id"), primary_key=True)
+    )
+    user_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("gitlab_user.id"), primary_key=True)
+    )
+    access_level: int = Field(sa_column=Column(SmallInteger, nullable=False))
+    membership_type: str = Field(sa_column=Column(String(16), nullable=False))
+    joined_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    username: str = Field(sa_column=Column(String(255), nullable=False))
+    name: str = Field(sa_column=Column(String(255), nullable=False))
+    public_email: str | None = Field(default=None, sa_column=Column(String(320), nullable=True))
+    last_activity_on: date | None = Field(default=None, nullable=True)

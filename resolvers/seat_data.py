@@ -173,9 +173,11 @@ async def upsert_users(context: Context, records: Sequence[UserRecord]) -> Batch
             last_activity_on=[r.last_activity_on for r in records],
             last_sign_in_at=[r.last_sign_in_at for r in records],
         )
-        ids = await ingest.user_ids(session, [r.gitlab_id for r in records])
-        namespaces = await ingest.namespaces_reached_by_users(session, list(ids.values()))
-        await ingest.refresh_seat_figures(session, namespaces, today=context.clock.today())
+        ids = list((await ingest.user_ids(session, [r.gitlab_id for r in records])).values())
+        namespaces = await ingest.namespaces_reached_by_users(session, ids)
+        await ingest.refresh_seat_figures(
+            session, namespaces, today=context.clock.today(), user_ids=ids
+        )
     return BatchResult(len(records), changed, len(namespaces))
 
 
@@ -281,9 +283,10 @@ async def upsert_memberships(context: Context, records: Sequence[MembershipRecor
         keys = [r.key for r in records]
         users, sources = await _resolve_memberships(session, keys, problems)
         source_ids = [sources[k.source_kind.value, k.source_gitlab_id][0] for k in keys]
+        user_ids = [users[k.user_gitlab_id] for k in keys]
         changed = await ingest.upsert_memberships(
             session,
-            user_ids=[users[k.user_gitlab_id] for k in keys],
+            user_ids=user_ids,
             source_ids=source_ids,
             access_levels=[int(ROLES[r.role]) for r in records],
             states=[r.state for r in records],
@@ -293,7 +296,9 @@ async def upsert_memberships(context: Context, records: Sequence[MembershipRecor
             created_at=[r.created_at for r in records],
         )
         namespaces = await ingest.namespaces_reached_from_sources(session, source_ids)
-        await ingest.refresh_seat_figures(session, namespaces, today=context.clock.today())
+        await ingest.refresh_seat_figures(
+            session, namespaces, today=context.clock.today(), user_ids=user_ids
+        )
     return BatchResult(len(records), changed, len(namespaces))
 
 
@@ -303,11 +308,12 @@ async def remove_memberships(context: Context, keys: Sequence[MembershipKey]) ->
     async with context.transaction() as session:
         users, sources = await _resolve_memberships(session, keys, problems)
         source_ids = [sources[k.source_kind.value, k.source_gitlab_id][0] for k in keys]
-        changed = await ingest.delete_memberships(
-            session, user_ids=[users[k.user_gitlab_id] for k in keys], source_ids=source_ids
-        )
+        user_ids = [users[k.user_gitlab_id] for k in keys]
+        changed = await ingest.delete_memberships(session, user_ids=user_ids, source_ids=source_ids)
         namespaces = await ingest.namespaces_reached_from_sources(session, source_ids)
-        await ingest.refresh_seat_figures(session, namespaces, today=context.clock.today())
+        await ingest.refresh_seat_figures(
+            session, namespaces, today=context.clock.today(), user_ids=user_ids
+        )
     return BatchResult(len(keys), changed, len(namespaces))
 
 

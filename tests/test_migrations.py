@@ -9,11 +9,13 @@ from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
 import db.tables  # noqa: F401
-from db.engine import alembic_config, head_revision, make_engine, upgrade
+from db.engine import alembic_config, head_revision, include_object, make_engine, upgrade
 
 
 def _diff(connection: Connection) -> list[object]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "include_object": include_object}
+    )
     return list(compare_metadata(context, SQLModel.metadata))
 
 

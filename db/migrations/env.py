@@ -10,13 +10,18 @@ from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
 import db.tables  # noqa: F401  (registers every table on the metadata)
-from db.engine import async_url, make_engine
+from db.engine import async_url, include_object, make_engine
 
 target_metadata = SQLModel.metadata
 
 
 def _configure_and_run(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        compare_type=True,
+        include_object=include_object,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

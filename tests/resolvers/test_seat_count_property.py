@@ -6,7 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlmodel import col
 
 from billing.seats import (
     AccessLevel,
@@ -19,8 +21,9 @@ from billing.seats import (
     count_billable,
     seat_decision,
 )
-from db.seats import billable_counts, billable_levels
+from db.seats import billable_counts, billable_levels, refresh_billable_members
 from db.tables import (
+    BillableMember,
     Customer,
     GitlabUser,
     GroupShare,
@@ -122,8 +125,9 @@ def worlds(draw: st.DrawFn) -> dict[str, object]:
     }
 
 
-def pure_levels(world: dict[str, object]) -> dict[int, int]:
-    """Billable users (by index) with their highest counting role, by the pure rules."""
+def pure_levels(world: dict[str, object]) -> dict[int, tuple[int, str]]:
+    """Billable users (by index) with their highest counting role and how they hold it, by
+    the pure rules."""
     sources = {i: (kind, ns) for i, kind, ns in world["sources"]}  # type: ignore[attr-defined]
     in_a = {i for i, (_, ns) in sources.items() if ns == "A"}
     by_user: dict[int, list[SeatMembership]] = defaultdict(list)
@@ -158,7 +162,8 @@ def pure_levels(world: dict[str, object]) -> dict[int, int]:
         )
         if decision.billable:
             assert decision.highest_access_level is not None
-            levels[user] = int(decision.highest_access_level)
+            assert decision.membership_type is not None
+            levels[user] = (int(decision.highest_access_level), decision.membership_type.value)
     assert len(levels) == count_billable(
         [(users[u], ms) for u, ms in by_user.items()],  # type: ignore[index]
         excludes_guests=world["plan"] == "ultimate",
@@ -167,7 +172,7 @@ def pure_levels(world: dict[str, object]) -> dict[int, int]:
     return levels
 
 
-async def sql_levels(session: AsyncSession, world: dict[str, object]) -> dict[int, int]:
+async def sql_levels(session: AsyncSession, world: dict[str, object]) -> dict[int, tuple[int, str]]:
     """The same, computed by the SQL over rows inserted for the world."""
     namespaces = {name: Namespace(path=f"ns-{name}", name=name) for name in ("A", "B")}
     session.add_all(namespaces.values())
@@ -249,7 +254,29 @@ async def sql_levels(session: AsyncSession, world: dict[str, object]) -> dict[in
     [count] = await billable_counts(session, [namespace_id], today=TODAY)
     assert count == len(levels)
     index = {user.id: i for i, user in enumerate(users)}
-    return {index[user_id]: level for user_id, level in levels.items()}
+    kinds = {
+        ("group", False): "group_member",
+        ("project", False): "project_member",
+        ("group", True): "group_invite",
+        ("project", True): "project_invite",
+    }
+    computed = {
+        index[u]: (level, kinds[kind, shared]) for u, (level, kind, shared) in levels.items()
+    }
+
+    # the maintained table agrees with the from-scratch query, and a second, per-user
+    # refresh finds nothing to change
+    await refresh_billable_members(session, [namespace_id], today=TODAY)
+    rows = await session.execute(
+        select(BillableMember).where(col(BillableMember.namespace_id) == namespace_id)
+    )
+    kept = {index[r.user_id]: (r.access_level, r.membership_type) for r in rows.scalars()}
+    assert kept == computed
+    assert (
+        await refresh_billable_members(session, [namespace_id], today=TODAY, user_ids=list(index))
+        == 0
+    )
+    return computed
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

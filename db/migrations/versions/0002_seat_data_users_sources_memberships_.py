@@ -1,8 +1,8 @@
-"""seat data: users, sources, memberships, group shares, seat figures
+"""seat data: users, sources, memberships, group shares, billable members, seat figures
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-24 04:03:56.883181
+Create Date: 2026-11-24 04:11:33.105934
 """
 
 from collections.abc import Sequence
@@ -45,6 +45,60 @@ def upgrade() -> None:
         sa.UniqueConstraint("gitlab_id"),
         sa.UniqueConstraint("username"),
     )
+    op.create_table(
+        "billable_member",
+        sa.Column("namespace_id", sa.BigInteger(), nullable=False),
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("access_level", sa.SmallInteger(), nullable=False),
+        sa.Column("membership_type", sa.String(length=16), nullable=False),
+        sa.Column("joined_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("username", sa.String(length=255), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("public_email", sa.String(length=320), nullable=True),
+        sa.Column("last_activity_on", sa.Date(), nullable=True),
+        sa.CheckConstraint(
+            "membership_type IN ('group_member', 'project_member', 'group_invite', 'project_invite')",
+            name="membership_type_known",
+        ),
+        sa.ForeignKeyConstraint(
+            ["namespace_id"],
+            ["namespace.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["gitlab_user.id"],
+        ),
+        sa.PrimaryKeyConstraint("namespace_id", "user_id"),
+    )
+    op.create_index(
+        "billable_member_by_activity",
+        "billable_member",
+        [
+            "namespace_id",
+            sa.literal_column("coalesce(last_activity_on, DATE '0001-01-01')"),
+            "user_id",
+        ],
+        unique=False,
+    )
+    op.create_index(
+        "billable_member_by_joined",
+        "billable_member",
+        ["namespace_id", "joined_at", "user_id"],
+        unique=False,
+    )
+    op.create_index(
+        "billable_member_by_level",
+        "billable_member",
+        ["namespace_id", "access_level", "user_id"],
+        unique=False,
+    )
+    op.create_index(
+        "billable_member_by_name",
+        "billable_member",
+        ["namespace_id", "name", "user_id"],
+        unique=False,
+    )
+    op.create_index("billable_member_user", "billable_member", ["user_id"], unique=False)
     op.create_table(
         "source",
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
@@ -135,4 +189,10 @@ def downgrade() -> None:
     op.drop_table("group_share")
     op.drop_index(op.f("ix_source_namespace_id"), table_name="source")
     op.drop_table("source")
+    op.drop_index("billable_member_user", table_name="billable_member")
+    op.drop_index("billable_member_by_name", table_name="billable_member")
+    op.drop_index("billable_member_by_level", table_name="billable_member")
+    op.drop_index("billable_member_by_joined", table_name="billable_member")
+    op.drop_index("billable_member_by_activity", table_name="billable_member")
+    op.drop_table("billable_member")
     op.drop_table("gitlab_user")
