@@ -13,7 +13,18 @@ from strawberry.dataloader import DataLoader
 
 from db.batch import rows_by_key, rows_grouped_by_key
 from db.catalog import P, prices_in_force
-from db.tables import AddOn, AddOnPrice, Customer, Instance, Namespace, Plan, Price, Subscription
+from db.members import reaching_memberships
+from db.tables import (
+    AddOn,
+    AddOnPrice,
+    Customer,
+    GitlabUser,
+    Instance,
+    Namespace,
+    Plan,
+    Price,
+    Subscription,
+)
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -137,6 +148,8 @@ class Loaders:
             _active_subscription(Subscription.namespace_id)
         )
         self.active_subscription_by_instance = batch(_active_subscription(Subscription.instance_id))
+        self.user_by_id = batch(_by_id(GitlabUser))
+        self.memberships_by_namespace_user = batch(reaching_memberships)
 
 
 async def required(loader: DataLoader[K, V | None], key: K | None) -> V:

@@ -12,10 +12,22 @@ from strawberry import relay
 
 from billing.subscriptions import SubscriptionStatus as DomainStatus
 from db import tables
-from resolvers import accounts, catalog
+from resolvers import accounts, catalog, members
 from resolvers.errors import ObjectNotFound
 from schema.base import Info, decode_cursor, keyset_connection, page_size, resolve_nodes_by_id
 from schema.catalog import Plan, Price
+from schema.members import (
+    BillableMember,
+    BillableMemberConnection,
+    BillableMemberEdge,
+    BillableMemberSort,
+    MemberSeat,
+    User,
+    UserStatistics,
+    decode_member_cursor,
+    encode_member_cursor,
+    membership_details,
+)
 
 strawberry.enum(DomainStatus, description="Where a subscription is in its life.")
 SubscriptionStatus: TypeAlias = DomainStatus
@@ -96,6 +108,7 @@ class Namespace(relay.Node):
     path: str = strawberry.field(description="Full path, e.g. gitlab-org.")
     name: str = strawberry.field(description="Display name.")
     customer_id: strawberry.Private[int | None]
+    row: strawberry.Private[tables.Namespace]
 
     @strawberry.field(description="The owning customer; null when nobody pays for the group.")
     async def customer(self, info: Info) -> Customer | None:
@@ -107,10 +120,87 @@ class Namespace(relay.Node):
         row = await accounts.namespace_subscription(info.context, self.id)
         return Subscription.of(row) if row else None
 
+    @strawberry.field(description="Members who take a seat, a keyset page at a time.")
+    async def billable_members(
+        self,
+        info: Info,
+        search: Annotated[
+            str | None,
+            strawberry.argument(description="Only members whose username, name or email has this."),
+        ] = None,
+        sort: Annotated[
+            BillableMemberSort, strawberry.argument(description="Order; LAST_JOINED by default.")
+        ] = BillableMemberSort.LAST_JOINED,
+        first: Annotated[int | None, _FIRST] = None,
+        after: Annotated[str | None, _AFTER] = None,
+    ) -> BillableMemberConnection:
+        limit = page_size(first)
+        rows = await members.billable_members(
+            info.context,
+            self.row,
+            sort=sort,
+            after=decode_member_cursor(sort, after),
+            limit=limit + 1,
+            search=search,
+        )
+        edges = [
+            BillableMemberEdge(
+                cursor=encode_member_cursor(sort, value, row.user_id), node=BillableMember.of(row)
+            )
+            for row, value in rows[:limit]
+        ]
+        return BillableMemberConnection(
+            edges=edges,
+            page_info=relay.PageInfo(
+                has_next_page=len(rows) > limit,
+                has_previous_page=False,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
+
+    @strawberry.field(description="Whether this user takes a seat here, and every reason why not.")
+    async def member(
+        self,
+        info: Info,
+        username: Annotated[str, strawberry.argument(description="The user's username.")],
+    ) -> MemberSeat | None:
+        seat = await members.explain_member(info.context, self.row, username)
+        if seat is None:
+            return None
+        excludes = await members.excludes_guests(info.context, self.id)
+        return MemberSeat(
+            user=User.of(seat.user),
+            is_billable=seat.decision.billable,
+            reasons=list(seat.decision.reasons),
+            highest_role=seat.decision.highest_access_level,
+            membership_type=seat.decision.membership_type,
+            memberships=membership_details(
+                seat.memberships, excludes_guests=excludes, today=info.context.clock.today()
+            ),
+        )
+
+    @strawberry.field(description="Totals for the members page.")
+    async def user_statistics(self, info: Info) -> UserStatistics:
+        stats = await members.user_statistics(info.context, self.row)
+        t = stats.totals
+        return UserStatistics(
+            total_members=t.members,
+            active=t.active,
+            billable=stats.billable,
+            blocked=t.blocked,
+            deactivated=t.deactivated,
+            banned=t.banned,
+            pending_approval=t.pending_approval,
+            bots=t.bots,
+            guests=t.guests,
+            guests_are_free=stats.guests_free,
+        )
+
     @classmethod
     def of(cls, row: tables.Namespace) -> Namespace:
         assert row.id is not None
-        return cls(id=row.id, path=row.path, name=row.name, customer_id=row.customer_id)
+        return cls(id=row.id, path=row.path, name=row.name, customer_id=row.customer_id, row=row)
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]

@@ -1,0 +1,168 @@
+"""A namespace's members: who takes a seat and why, pages of billable members, totals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from billing.seats import (
+    AccessLevel,
+    MembershipState,
+    SeatDecision,
+    SeatMembership,
+    SeatUser,
+    SourceKind,
+    UserState,
+    UserType,
+    seat_decision,
+)
+from db.members import (
+    MemberTotals,
+    ReachingMembership,
+    billable_members_page,
+    member_totals,
+    user_by_username,
+)
+from db.tables import BillableMember, GitlabUser, Namespace
+from resolvers.context import Context
+from resolvers.loaders import required
+from resolvers.principal import Permission
+
+
+class MemberSort(StrEnum):
+    """Orders of billable members, named as GitLab's billable members API names them."""
+
+    NAME_ASC = "name_asc"
+    NAME_DESC = "name_desc"
+    LAST_JOINED = "last_joined"
+    OLDEST_JOINED = "oldest_joined"
+    LAST_ACTIVITY_ON_DESC = "last_activity_on_desc"
+    LAST_ACTIVITY_ON_ASC = "last_activity_on_asc"
+    ACCESS_LEVEL_DESC = "access_level_desc"
+    ACCESS_LEVEL_ASC = "access_level_asc"
+
+
+# sort -> (key column, descending)
+SORTS: dict[MemberSort, tuple[str, bool]] = {
+    MemberSort.NAME_ASC: ("name", False),
+    MemberSort.NAME_DESC: ("name", True),
+    MemberSort.LAST_JOINED: ("joined_at", True),
+    MemberSort.OLDEST_JOINED: ("joined_at", False),
+    MemberSort.LAST_ACTIVITY_ON_DESC: ("last_activity_on", True),
+    MemberSort.LAST_ACTIVITY_ON_ASC: ("last_activity_on", False),
+    MemberSort.ACCESS_LEVEL_DESC: ("access_level", True),
+    MemberSort.ACCESS_LEVEL_ASC: ("access_level", False),
+}
+
+
+async def billable_members(
+    context: Context,
+    namespace: Namespace,
+    *,
+    sort: MemberSort,
+    after: tuple[Any, int] | None,
+    limit: int,
+    search: str | None,
+) -> list[tuple[BillableMember, Any]]:
+    """A keyset page of the namespace's billable members (the caller may read the namespace)."""
+    assert namespace.id is not None
+    key, descending = SORTS[sort]
+    async with context.db() as session:
+        return await billable_members_page(
+            session,
+            namespace.id,
+            key=key,
+            descending=descending,
+            after=after,
+            limit=limit,
+            search=search,
+        )
+
+
+async def excludes_guests(context: Context, namespace_id: int) -> bool:
+    """Whether guests are free in the namespace: its active subscription's plan says."""
+    subscription = await context.loaders.active_subscription_by_namespace.load(namespace_id)
+    if subscription is None or subscription.status != "active":
+        return False
+    plan = await required(context.loaders.plan_by_id, subscription.plan_id)
+    return plan.excludes_guests
+
+
+async def memberships(
+    context: Context, namespace_id: int, user_id: int
+) -> list[ReachingMembership]:
+    return await context.loaders.memberships_by_namespace_user.load((namespace_id, user_id))
+
+
+async def user(context: Context, user_id: int) -> GitlabUser:
+    return await required(context.loaders.user_by_id, user_id)
+
+
+def seat_membership(membership: ReachingMembership) -> SeatMembership:
+    return SeatMembership(
+        source_kind=SourceKind(membership.source_kind),
+        access_level=AccessLevel(membership.access_level),
+        state=MembershipState(membership.state),
+        invite_pending=membership.invite_pending,
+        access_request=membership.access_request,
+        expires_on=membership.expires_on,
+        shared_access_level=(
+            None
+            if membership.share_access_level is None
+            else AccessLevel(membership.share_access_level)
+        ),
+        share_expires_on=membership.share_expires_on,
+    )
+
+
+@dataclass(frozen=True)
+class MemberSeat:
+    user: GitlabUser
+    decision: SeatDecision
+    memberships: list[ReachingMembership]
+
+
+async def explain_member(
+    context: Context, namespace: Namespace, username: str
+) -> MemberSeat | None:
+    """Whether `username` takes a seat in the namespace and every reason why not; None when
+    no such user is known."""
+    assert namespace.id is not None
+    async with context.db() as session:
+        found = await user_by_username(session, username)
+    if found is None:
+        return None
+    assert found.id is not None
+    held = await memberships(context, namespace.id, found.id)
+    decision = seat_decision(
+        SeatUser(UserState(found.state), UserType(found.user_type)),
+        [seat_membership(m) for m in held],
+        excludes_guests=await excludes_guests(context, namespace.id),
+        today=context.clock.today(),
+    )
+    return MemberSeat(found, decision, held)
+
+
+@dataclass(frozen=True)
+class UserStatistics:
+    totals: MemberTotals
+    billable: int
+    guests_free: bool
+
+
+async def user_statistics(context: Context, namespace: Namespace) -> UserStatistics:
+    assert namespace.id is not None
+    async with context.db() as session:
+        totals = await member_totals(session, namespace.id, guest=int(AccessLevel.GUEST))
+    return UserStatistics(
+        totals, namespace.seats_in_use, await excludes_guests(context, namespace.id)
+    )
+
+
+async def get_users(context: Context, user_ids: list[int]) -> list[GitlabUser | None]:
+    """Users by id for node lookups: roles that read every namespace's seat data see any;
+    others look users up through their own namespaces' members."""
+    if Permission.READ_ALL_NAMESPACES not in context.principal.permissions:
+        return [None] * len(user_ids)
+    return await context.loaders.user_by_id.load_many(user_ids)

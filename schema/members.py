@@ -1,0 +1,235 @@
+"""A namespace's members: billable members, why someone does or does not take a seat, totals."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+from collections.abc import Iterable
+from typing import Any, TypeAlias
+
+import strawberry
+from strawberry import relay
+
+from billing.seats import AccessLevel, Reason, membership_reasons
+from billing.seats import MembershipType as DomainMembershipType
+from billing.seats import UserState as DomainUserState
+from billing.seats import UserType as DomainUserType
+from db import tables
+from db.members import ReachingMembership
+from resolvers import members
+from resolvers.members import MemberSort as DomainMemberSort
+from schema.base import BadUserInput, Info, resolve_nodes_by_id
+
+strawberry.enum(AccessLevel, name="MemberRole", description="A member's role (access level).")
+strawberry.enum(DomainMembershipType, description="How a membership reaches the namespace.")
+strawberry.enum(Reason, name="SeatReason", description="Why a user or membership takes no seat.")
+strawberry.enum(DomainUserState, name="UserState", description="A GitLab.com user's state.")
+strawberry.enum(DomainUserType, name="UserType", description="Human, bot or other account.")
+strawberry.enum(DomainMemberSort, name="BillableMemberSort", description="Orders of members.")
+MemberRole: TypeAlias = AccessLevel
+MembershipType: TypeAlias = DomainMembershipType
+SeatReason: TypeAlias = Reason
+UserState: TypeAlias = DomainUserState
+UserType: TypeAlias = DomainUserType
+BillableMemberSort: TypeAlias = DomainMemberSort
+
+
+@strawberry.type(description="A GitLab.com user.")
+class User(relay.Node):
+    id: relay.NodeID[int]
+    gitlab_id: int = strawberry.field(description="GitLab.com user id.")
+    username: str = strawberry.field(description="Username.")
+    name: str = strawberry.field(description="Display name.")
+    public_email: str | None = strawberry.field(description="Public email, if shown.")
+    state: UserState = strawberry.field(description="Active, blocked, and so on.")
+    user_type: UserType = strawberry.field(description="Human, bot, service account, internal.")
+    last_activity_on: datetime.date | None = strawberry.field(description="Last active day.")
+    last_sign_in_at: datetime.datetime | None = strawberry.field(description="Last sign-in.")
+
+    @classmethod
+    def of(cls, row: tables.GitlabUser) -> User:
+        assert row.id is not None
+        return cls(
+            id=row.id,
+            gitlab_id=row.gitlab_id,
+            username=row.username,
+            name=row.name,
+            public_email=row.public_email,
+            state=UserState(row.state),
+            user_type=UserType(row.user_type),
+            last_activity_on=row.last_activity_on,
+            last_sign_in_at=row.last_sign_in_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[User | None]:
+        return await resolve_nodes_by_id(
+            node_ids, lambda ids: members.get_users(info.context, ids), cls.of
+        )
+
+
+@strawberry.type(description="One membership reaching the namespace, and whether it counts.")
+class MembershipDetail:
+    source_kind: str = strawberry.field(description="group or project.")
+    source_path: str = strawberry.field(description="Full path of the group or project.")
+    role: MemberRole = strawberry.field(description="The member's role there.")
+    effective_role: MemberRole = strawberry.field(
+        description="The role that counts: through an invited group, the lower of the member's"
+        " role and the role the share grants."
+    )
+    invited_group_path: str | None = strawberry.field(
+        description="The invited group this membership comes through, if any."
+    )
+    membership_type: MembershipType = strawberry.field(description="How it reaches.")
+    state: str = strawberry.field(description="active, or awaiting approval.")
+    invite_pending: bool = strawberry.field(description="An invitation not yet accepted.")
+    access_request: bool = strawberry.field(description="A request for access not yet granted.")
+    expires_on: datetime.date | None = strawberry.field(description="When it ends, if it does.")
+    joined_at: datetime.datetime = strawberry.field(description="When the user joined.")
+    takes_seat: bool = strawberry.field(description="Whether this membership counts for a seat.")
+    reasons: list[SeatReason] = strawberry.field(description="Why it does not count, if not.")
+
+
+def membership_details(
+    held: list[ReachingMembership], *, excludes_guests: bool, today: datetime.date
+) -> list[MembershipDetail]:
+    details = []
+    for m in held:
+        seat = members.seat_membership(m)
+        why = membership_reasons(seat, excludes_guests=excludes_guests, today=today)
+        details.append(
+            MembershipDetail(
+                source_kind=m.source_kind,
+                source_path=m.source_path,
+                role=seat.access_level,
+                effective_role=seat.effective_access_level,
+                invited_group_path=m.shared_group_path,
+                membership_type=seat.membership_type,
+                state=m.state,
+                invite_pending=m.invite_pending,
+                access_request=m.access_request,
+                expires_on=m.expires_on,
+                joined_at=m.created_at,
+                takes_seat=not why,
+                reasons=[r for r in Reason if r in why],
+            )
+        )
+    return details
+
+
+@strawberry.type(description="A member who takes a seat.")
+class BillableMember:
+    username: str = strawberry.field(description="Username.")
+    name: str = strawberry.field(description="Display name.")
+    public_email: str | None = strawberry.field(description="Public email, if shown.")
+    last_activity_on: datetime.date | None = strawberry.field(description="Last active day.")
+    membership_type: MembershipType = strawberry.field(
+        description="How their highest membership reaches the namespace."
+    )
+    highest_role: MemberRole = strawberry.field(description="Their highest role that counts.")
+    last_joined_at: datetime.datetime = strawberry.field(
+        description="When they last joined a group or project of the namespace."
+    )
+    row: strawberry.Private[tables.BillableMember]
+
+    @strawberry.field(description="The user; their state is always active while billable.")
+    async def user(self, info: Info) -> User:
+        return User.of(await members.user(info.context, self.row.user_id))
+
+    @strawberry.field(description="Every membership of theirs reaching the namespace.")
+    async def memberships(self, info: Info) -> list[MembershipDetail]:
+        namespace_id = self.row.namespace_id
+        held = await members.memberships(info.context, namespace_id, self.row.user_id)
+        excludes = await members.excludes_guests(info.context, namespace_id)
+        return membership_details(held, excludes_guests=excludes, today=info.context.clock.today())
+
+    @classmethod
+    def of(cls, row: tables.BillableMember) -> BillableMember:
+        return cls(
+            username=row.username,
+            name=row.name,
+            public_email=row.public_email,
+            last_activity_on=row.last_activity_on,
+            membership_type=MembershipType(row.membership_type),
+            highest_role=AccessLevel(row.access_level),
+            last_joined_at=row.joined_at,
+            row=row,
+        )
+
+
+@strawberry.type(description="A billable member and where it sits in the list.")
+class BillableMemberEdge:
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this member.")
+    node: BillableMember = strawberry.field(description="The member.")
+
+
+@strawberry.type(description="A page of billable members.")
+class BillableMemberConnection:
+    edges: list[BillableMemberEdge] = strawberry.field(description="The members of this page.")
+    page_info: relay.PageInfo = strawberry.field(description="Where this page ends.")
+
+
+def encode_member_cursor(sort: DomainMemberSort, value: Any, user_id: int) -> str:
+    if isinstance(value, datetime.date | datetime.datetime):
+        value = value.isoformat()
+    raw = json.dumps([sort.value, value, user_id])
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_member_cursor(sort: DomainMemberSort, cursor: str | None) -> tuple[Any, int] | None:
+    """The cursor's (key value, user id); a cursor of another sort or list is refused."""
+    if cursor is None:
+        return None
+    try:
+        cursor_sort, value, user_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if cursor_sort != sort.value or not isinstance(user_id, int):
+            raise ValueError(cursor_sort)
+        key = members.SORTS[sort][0]
+        if key == "joined_at":
+            value = datetime.datetime.fromisoformat(value)
+        elif key == "last_activity_on":
+            value = datetime.date.fromisoformat(value)
+        elif not isinstance(value, int if key == "access_level" else str):
+            raise ValueError(value)
+    except (ValueError, TypeError, json.JSONDecodeError):
+        raise BadUserInput(
+            f"`after` is not a cursor of this list in this order: {cursor!r}."
+        ) from None
+    return value, user_id
+
+
+@strawberry.type(description="Whether a user takes a seat in the namespace, and why not.")
+class MemberSeat:
+    user: User = strawberry.field(description="The user.")
+    is_billable: bool = strawberry.field(description="Whether they take a seat.")
+    reasons: list[SeatReason] = strawberry.field(
+        description="Every reason they take no seat; empty when they do."
+    )
+    highest_role: MemberRole | None = strawberry.field(
+        description="Their highest role among memberships that count."
+    )
+    membership_type: MembershipType | None = strawberry.field(
+        description="How that highest membership reaches the namespace."
+    )
+    memberships: list[MembershipDetail] = strawberry.field(
+        description="Every membership reaching the namespace, each with whether it counts."
+    )
+
+
+@strawberry.type(description="Totals for the namespace's members page.")
+class UserStatistics:
+    total_members: int = strawberry.field(description="Everyone with any membership, once.")
+    active: int = strawberry.field(description="Members whose account is active.")
+    billable: int = strawberry.field(description="Members who take a seat.")
+    blocked: int = strawberry.field(description="Blocked members.")
+    deactivated: int = strawberry.field(description="Deactivated members.")
+    banned: int = strawberry.field(description="Banned members.")
+    pending_approval: int = strawberry.field(description="Members awaiting admin approval.")
+    bots: int = strawberry.field(description="Bots, service accounts and internal users.")
+    guests: int = strawberry.field(description="Humans whose highest role is Guest.")
+    guests_are_free: bool = strawberry.field(
+        description="Whether guests take no seat on the namespace's plan (Ultimate)."
+    )
