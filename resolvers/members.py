@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from billing.errors import ErrorCode, InvalidBatchError, RecordProblem
+from billing.money import Money
 from billing.seats import (
     AccessLevel,
     MembershipState,
+    Reason,
+    SeatChargePreview,
     SeatDecision,
     SeatMembership,
     SeatUser,
     SourceKind,
     UserState,
     UserType,
+    preview_seat_charge,
     seat_decision,
 )
 from db.members import (
@@ -23,6 +30,7 @@ from db.members import (
     billable_members_page,
     member_totals,
     user_by_username,
+    users_by_username_or_email,
 )
 from db.tables import BillableMember, GitlabUser, Namespace
 from resolvers.context import Context
@@ -166,3 +174,133 @@ async def get_users(context: Context, user_ids: list[int]) -> list[GitlabUser | 
     if Permission.READ_ALL_NAMESPACES not in context.principal.permissions:
         return [None] * len(user_ids)
     return await context.loaders.user_by_id.load_many(user_ids)
+
+
+MAX_PREVIEW = 1000
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class PreviewedPerson:
+    """One person the preview would add: a known user, or an unknown email (a new user)."""
+
+    username: str | None
+    email: str | None
+    known: bool
+    already_billable: bool
+    will_take_seat: bool
+    reasons: tuple[Reason, ...]
+
+
+@dataclass(frozen=True)
+class MembersChangePreview:
+    people: list[PreviewedPerson]
+    seats_in_use: int
+    billable_after: int
+    charge: SeatChargePreview | None  # None without an active subscription in its term
+    seats: int
+    max_seats_used: int
+
+
+async def preview_members_change(
+    context: Context,
+    namespace: Namespace,
+    *,
+    usernames: Sequence[str],
+    emails: Sequence[str],
+    role: AccessLevel,
+) -> MembersChangePreview:
+    """Whether adding these people to the top-level group with `role` would cost money, and
+    how much. Writes nothing. Unknown usernames are refused; an email no user shows publicly
+    counts as one new user (and seat) each."""
+    assert namespace.id is not None
+    problems = []
+    if len(usernames) + len(emails) > MAX_PREVIEW:
+        problems.append(
+            RecordProblem(
+                MAX_PREVIEW,
+                "addUsernames",
+                ErrorCode.BATCH_TOO_LARGE,
+                f"At most {MAX_PREVIEW} people per preview.",
+            )
+        )
+    for index, email in enumerate(emails):
+        if not _EMAIL.match(email):
+            problems.append(
+                RecordProblem(
+                    index,
+                    "addEmails",
+                    ErrorCode.INVALID_VALUE,
+                    f"{email!r} is not an email address.",
+                )
+            )
+    async with context.db() as session:
+        found = await users_by_username_or_email(session, usernames, emails)
+    by_username = {u.username: u for u in found}
+    by_email = {u.public_email.lower(): u for u in found if u.public_email}
+    for index, username in enumerate(usernames):
+        if username not in by_username:
+            problems.append(
+                RecordProblem(
+                    index, "addUsernames", ErrorCode.UNKNOWN_USER, f"No user {username!r}."
+                )
+            )
+    if problems:
+        raise InvalidBatchError(problems)
+
+    today = context.clock.today()
+    excludes = await excludes_guests(context, namespace.id)
+    added = SeatMembership(source_kind=SourceKind.GROUP, access_level=role)
+    people: list[PreviewedPerson] = []
+    seen: set[int] = set()
+    newly_billable = 0
+    known: list[tuple[GitlabUser, str | None]] = [(by_username[n], None) for n in usernames]
+    known += [(by_email[e.lower()], e) for e in emails if e.lower() in by_email]
+    for user, via_email in known:
+        assert user.id is not None
+        if user.id in seen:
+            continue
+        seen.add(user.id)
+        seat_user = SeatUser(UserState(user.state), UserType(user.user_type))
+        held = [seat_membership(m) for m in await memberships(context, namespace.id, user.id)]
+        now = seat_decision(seat_user, held, excludes_guests=excludes, today=today)
+        after = seat_decision(seat_user, [*held, added], excludes_guests=excludes, today=today)
+        newly_billable += after.billable and not now.billable
+        people.append(
+            PreviewedPerson(
+                user.username, via_email, True, now.billable, after.billable, after.reasons
+            )
+        )
+    newcomer = seat_decision(
+        SeatUser(UserState.ACTIVE, UserType.HUMAN), [added], excludes_guests=excludes, today=today
+    )
+    for email in dict.fromkeys(e.lower() for e in emails if e.lower() not in by_email):
+        newly_billable += newcomer.billable
+        people.append(
+            PreviewedPerson(None, email, False, False, newcomer.billable, newcomer.reasons)
+        )
+
+    billable_after = namespace.seats_in_use + newly_billable
+    subscription = await context.loaders.active_subscription_by_namespace.load(namespace.id)
+    if (
+        subscription is None
+        or subscription.status != "active"
+        or not subscription.start_date <= today < subscription.end_date
+    ):
+        return MembersChangePreview(people, namespace.seats_in_use, billable_after, None, 0, 0)
+    plan = await required(context.loaders.plan_by_id, subscription.plan_id)
+    price = await required(context.loaders.price_by_id, subscription.price_id)
+    charge = preview_seat_charge(
+        seats=subscription.seats,
+        max_seats_used=max(subscription.max_seats_used, namespace.seats_in_use),
+        billable_now=namespace.seats_in_use,
+        billable_after=billable_after,
+        unit_price=Money(price.unit_amount, price.currency),
+        paid=plan.code != "free" and not subscription.trial,
+        term_start=subscription.start_date,
+        term_end=subscription.end_date,
+        today=today,
+    )
+    return MembersChangePreview(
+        people, namespace.seats_in_use, billable_after, charge, subscription.seats, charge.covered
+    )

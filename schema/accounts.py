@@ -10,18 +10,23 @@ from typing import Annotated, TypeAlias, TypeVar
 import strawberry
 from strawberry import relay
 
+from billing.errors import BillingError
 from billing.subscriptions import SubscriptionStatus as DomainStatus
 from db import tables
 from resolvers import accounts, catalog, members
 from resolvers.errors import ObjectNotFound
 from schema.base import Info, decode_cursor, keyset_connection, page_size, resolve_nodes_by_id
 from schema.catalog import Plan, Price
+from schema.errors import user_error
 from schema.members import (
     BillableMember,
     BillableMemberConnection,
     BillableMemberEdge,
     BillableMemberSort,
+    MemberRole,
+    MembersChangePreview,
     MemberSeat,
+    PreviewMembersChangeResult,
     User,
     UserStatistics,
     decode_member_cursor,
@@ -179,6 +184,35 @@ class Namespace(relay.Node):
                 seat.memberships, excludes_guests=excludes, today=info.context.clock.today()
             ),
         )
+
+    @strawberry.field(
+        description="Would adding these people cost money? The new billable count, the seats"
+        " that would become owed, and their cost. Writes nothing."
+    )
+    async def preview_members_change(
+        self,
+        info: Info,
+        role: Annotated[MemberRole, strawberry.argument(description="The role they would get.")],
+        add_usernames: Annotated[
+            list[str] | None,
+            strawberry.argument(description="Usernames of existing users to add."),
+        ] = None,
+        add_emails: Annotated[
+            list[str] | None,
+            strawberry.argument(description="Emails to invite; unknown ones are new users."),
+        ] = None,
+    ) -> PreviewMembersChangeResult:
+        try:
+            preview = await members.preview_members_change(
+                info.context,
+                self.row,
+                usernames=add_usernames or [],
+                emails=add_emails or [],
+                role=role,
+            )
+        except BillingError as error:
+            return user_error(error)  # type: ignore[return-value]
+        return MembersChangePreview.of(preview)
 
     @strawberry.field(description="Totals for the members page.")
     async def user_statistics(self, info: Info) -> UserStatistics:

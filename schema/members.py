@@ -6,7 +6,7 @@ import base64
 import datetime
 import json
 from collections.abc import Iterable
-from typing import Any, TypeAlias
+from typing import Annotated, Any, TypeAlias
 
 import strawberry
 from strawberry import relay
@@ -19,7 +19,8 @@ from db import tables
 from db.members import ReachingMembership
 from resolvers import members
 from resolvers.members import MemberSort as DomainMemberSort
-from schema.base import BadUserInput, Info, resolve_nodes_by_id
+from schema.base import BadUserInput, Info, Money, resolve_nodes_by_id
+from schema.errors import InvalidBatch
 
 strawberry.enum(AccessLevel, name="MemberRole", description="A member's role (access level).")
 strawberry.enum(DomainMembershipType, description="How a membership reaches the namespace.")
@@ -233,3 +234,73 @@ class UserStatistics:
     guests_are_free: bool = strawberry.field(
         description="Whether guests take no seat on the namespace's plan (Ultimate)."
     )
+
+
+@strawberry.type(description="One person the preview would add.")
+class PreviewedPerson:
+    username: str | None = strawberry.field(description="Their username, when known.")
+    email: str | None = strawberry.field(description="The email they were named by, if any.")
+    is_new_user: bool = strawberry.field(
+        description="No GitLab.com user shows this email: counted as a new user."
+    )
+    already_billable: bool = strawberry.field(description="Already takes a seat here.")
+    will_take_seat: bool = strawberry.field(description="Would take a seat after the change.")
+    reasons: list[SeatReason] = strawberry.field(description="Why they would take no seat.")
+
+
+@strawberry.type(
+    description="What adding members would do to seats and charges. Asking writes nothing."
+)
+class MembersChangePreview:
+    seats_in_use: int = strawberry.field(description="Billable users now.")
+    new_billable_count: int = strawberry.field(description="Billable users after the change.")
+    seats: int = strawberry.field(description="Seats paid for (0 without a subscription).")
+    max_seats_used: int = strawberry.field(description="The peak so far in this term.")
+    new_seats_owed: int = strawberry.field(
+        description="Seats over max(seats, maxSeatsUsed) the change would add: the ones charged."
+    )
+    will_incur_charge: bool = strawberry.field(description="Whether the change costs money.")
+    prorated_cost: Money | None = strawberry.field(
+        description="Cost of the owed seats bought today for the rest of the term."
+    )
+    true_up_cost: Money | None = strawberry.field(
+        description="Cost of the owed seats at the annual true-up (full price)."
+    )
+    remaining_days: int | None = strawberry.field(description="Days left in the term.")
+    term_days: int | None = strawberry.field(description="Days in the term.")
+    people: list[PreviewedPerson] = strawberry.field(description="Each person, once.")
+
+    @classmethod
+    def of(cls, preview: members.MembersChangePreview) -> MembersChangePreview:
+        charge = preview.charge
+        return cls(
+            seats_in_use=preview.seats_in_use,
+            new_billable_count=preview.billable_after,
+            seats=preview.seats,
+            max_seats_used=preview.max_seats_used,
+            new_seats_owed=charge.new_seats_owed if charge else 0,
+            will_incur_charge=bool(charge and charge.will_incur_charge),
+            prorated_cost=Money.of(charge.prorated_cost) if charge else None,
+            true_up_cost=Money.of(charge.true_up_cost) if charge else None,
+            remaining_days=charge.remaining_days if charge else None,
+            term_days=charge.term_days if charge else None,
+            people=[
+                PreviewedPerson(
+                    username=p.username,
+                    email=p.email,
+                    is_new_user=not p.known,
+                    already_billable=p.already_billable,
+                    will_take_seat=p.will_take_seat,
+                    reasons=list(p.reasons),
+                )
+                for p in preview.people
+            ],
+        )
+
+
+PreviewMembersChangeResult = Annotated[
+    MembersChangePreview | InvalidBatch,
+    strawberry.union(
+        "PreviewMembersChangeResult", description="The preview, or which people are not valid."
+    ),
+]

@@ -301,3 +301,92 @@ async def test_member_lists_are_batched(gql: GraphQL, world: str, count_statemen
         return counted.n
 
     assert await statements(5) == await statements(100)
+
+
+PREVIEW = """query($users: [String!], $emails: [String!], $role: MemberRole!) {
+  namespace(path: "acme") { previewMembersChange(addUsernames: $users, addEmails: $emails,
+                                                 role: $role) {
+    __typename
+    ... on MembersChangePreview { seatsInUse newBillableCount seats maxSeatsUsed newSeatsOwed
+      willIncurCharge proratedCost { amount currency } trueUpCost { amount }
+      remainingDays termDays
+      people { username email isNewUser alreadyBillable willTakeSeat reasons } }
+    ... on InvalidBatchError { problems { index field code } } } } }"""
+
+
+async def preview(gql: GraphQL, token: str, **variables: Any) -> Any:
+    body = await gql(PREVIEW, {"role": "DEVELOPER", **variables}, token=token)
+    return data(body)["namespace"]["previewMembersChange"]
+
+
+async def test_preview_within_paid_seats_costs_nothing(
+    gql: GraphQL, world: str, session: AsyncSession
+) -> None:
+    from tests.helpers import row_counts
+
+    before = await row_counts(session)
+    result = await preview(gql, world, users=["erin", "carol-bot", "alice"])
+    assert result["__typename"] == "MembersChangePreview"
+    assert (result["seatsInUse"], result["newBillableCount"], result["seats"]) == (2, 3, 25)
+    assert (result["newSeatsOwed"], result["willIncurCharge"]) == (0, False)
+    assert result["people"] == [
+        {
+            "username": "erin",
+            "email": None,
+            "isNewUser": False,
+            "alreadyBillable": False,
+            "willTakeSeat": True,
+            "reasons": [],
+        },
+        {
+            "username": "carol-bot",
+            "email": None,
+            "isNewUser": False,
+            "alreadyBillable": False,
+            "willTakeSeat": False,
+            "reasons": ["BOT"],
+        },
+        {
+            "username": "alice",
+            "email": None,
+            "isNewUser": False,
+            "alreadyBillable": True,
+            "willTakeSeat": True,
+            "reasons": [],
+        },
+    ]
+    assert await row_counts(session) == before
+
+
+async def test_preview_over_the_paid_seats_shows_the_charge(gql: GraphQL, world: str) -> None:
+    # the acme subscription has 25 seats for 2025-12-05..2026-12-05 at 348.00; today 2026-03-15
+    emails = [f"new{i}@example.com" for i in range(30)] + ["NEW0@example.com"]
+    result = await preview(gql, world, emails=emails, users=["erin"])
+    assert (result["newBillableCount"], result["maxSeatsUsed"]) == (2 + 31, 25)
+    assert (result["newSeatsOwed"], result["willIncurCharge"]) == (8, True)
+    assert (result["remainingDays"], result["termDays"]) == (265, 365)
+    # 8 x 348.00 x 265 / 365 = 2021.26...; true-up 8 x 348.00
+    assert result["proratedCost"] == {"amount": "2021.26", "currency": "USD"}
+    assert result["trueUpCost"] == {"amount": "2784.00"}
+    assert sum(p["isNewUser"] for p in result["people"]) == 30
+
+
+async def test_guests_added_on_premium_count_but_minimal_access_does_not(
+    gql: GraphQL, world: str
+) -> None:
+    guests = await preview(gql, world, emails=["g@example.com"], role="GUEST")
+    minimal = await preview(gql, world, emails=["m@example.com"], role="MINIMAL_ACCESS")
+    assert guests["newBillableCount"] == 3
+    assert minimal["newBillableCount"] == 2
+    assert minimal["people"][0]["reasons"] == ["MINIMAL_ACCESS"]
+
+
+async def test_preview_refuses_unknown_usernames_and_bad_emails(gql: GraphQL, world: str) -> None:
+    result = await preview(gql, world, users=["alice", "ghost"], emails=["not-an-email"])
+    assert result == {
+        "__typename": "InvalidBatchError",
+        "problems": [
+            {"index": 0, "field": "addEmails", "code": "INVALID_VALUE"},
+            {"index": 1, "field": "addUsernames", "code": "UNKNOWN_USER"},
+        ],
+    }
