@@ -8,7 +8,7 @@ import logging
 import signal
 import sys
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from api.auth import InvalidToken, mint_token
@@ -82,6 +82,28 @@ def cmd_demo_data(settings: Settings, args: argparse.Namespace) -> None:
     print("demo data loaded")
 
 
+def cmd_jobs_snapshot_seats(settings: Settings, args: argparse.Namespace) -> None:
+    from resolvers.jobs import snapshot_seats
+
+    url = database_url(settings)
+    asyncio.run(_checked(url, migrated=True))
+    day = args.date or SystemClock().today()
+
+    async def run() -> None:
+        engine = make_engine(url, pool_size=1)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                report = await snapshot_seats(session, day=day)
+        finally:
+            await engine.dispose()
+        print(
+            f"{report.day}: recounted {report.namespaces_recounted} namespaces, "
+            f"wrote {report.snapshots_written} snapshots"
+        )
+
+    asyncio.run(run())
+
+
 def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
     role = Role(args.role)
     if (role is Role.CUSTOMER) != (args.customer_id is not None):
@@ -146,6 +168,14 @@ def parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo-data", help="load the demo catalog and customers (idempotent)")
     demo.set_defaults(run=cmd_demo_data)
+
+    jobs = commands.add_parser("jobs", help="scheduled work")
+    job_commands = jobs.add_subparsers(dest="job", required=True)
+    snapshot = job_commands.add_parser(
+        "snapshot-seats", help="recount seats and record the day's billable counts (idempotent)"
+    )
+    snapshot.add_argument("--date", type=date.fromisoformat, help="the day (today by default)")
+    snapshot.set_defaults(run=cmd_jobs_snapshot_seats)
 
     token = commands.add_parser("token", help="mint a development token with the configured key")
     token.add_argument("--role", required=True, choices=[r.value for r in Role])

@@ -340,3 +340,15 @@ class BillableMember(SQLModel, table=True):
     name: str = Field(sa_column=Column(String(255), nullable=False))
     public_email: str | None = Field(default=None, sa_column=Column(String(320), nullable=True))
     last_activity_on: date | None = Field(default=None, nullable=True)
+
+
+class SeatSnapshot(SQLModel, table=True):
+    """Billable users of a namespace on a day, written by the daily job."""
+
+    __tablename__ = "seat_snapshot"
+
+    namespace_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("namespace.id"), primary_key=True)
+    )
+    day: date = Field(primary_key=True)
+    billable: int = Field(sa_column=Column(Integer, nullable=False))

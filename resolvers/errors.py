@@ -31,3 +31,9 @@ class ObjectNotFound(PublicError):
 
     def __init__(self, kind: str, key: object) -> None:
         super().__init__(f"{kind} {key} not found.")
+
+
+class BadUserInput(PublicError):
+    """An argument is out of range or malformed (a page size, a cursor, a date range)."""
+
+    code = "BAD_USER_INPUT"

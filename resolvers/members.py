@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -32,8 +33,10 @@ from db.members import (
     user_by_username,
     users_by_username_or_email,
 )
-from db.tables import BillableMember, GitlabUser, Namespace
+from db.snapshots import snapshot_history
+from db.tables import BillableMember, GitlabUser, Namespace, SeatSnapshot
 from resolvers.context import Context
+from resolvers.errors import BadUserInput
 from resolvers.loaders import required
 from resolvers.principal import Permission
 
@@ -304,3 +307,19 @@ async def preview_members_change(
     return MembersChangePreview(
         people, namespace.seats_in_use, billable_after, charge, subscription.seats, charge.covered
     )
+
+
+MAX_HISTORY_DAYS = 3660
+
+
+async def seat_usage_history(
+    context: Context, namespace: Namespace, *, first: date, last: date
+) -> list[SeatSnapshot]:
+    """Daily billable counts between two days, inclusive (at most ten years)."""
+    assert namespace.id is not None
+    if last < first or (last - first).days > MAX_HISTORY_DAYS:
+        raise BadUserInput(
+            f"`to` must be on or after `from`, at most {MAX_HISTORY_DAYS} days later."
+        )
+    async with context.db() as session:
+        return await snapshot_history(session, namespace.id, first, last)

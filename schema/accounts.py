@@ -27,6 +27,7 @@ from schema.members import (
     MembersChangePreview,
     MemberSeat,
     PreviewMembersChangeResult,
+    SeatUsage,
     User,
     UserStatistics,
     decode_member_cursor,
@@ -213,6 +214,18 @@ class Namespace(relay.Node):
         except BillingError as error:
             return user_error(error)  # type: ignore[return-value]
         return MembersChangePreview.of(preview)
+
+    @strawberry.field(description="Billable users per day, from the daily snapshots.")
+    async def seat_usage_history(
+        self,
+        info: Info,
+        from_: Annotated[
+            datetime.date, strawberry.argument(name="from", description="First day, inclusive.")
+        ],
+        to: Annotated[datetime.date, strawberry.argument(description="Last day, inclusive.")],
+    ) -> list[SeatUsage]:
+        rows = await members.seat_usage_history(info.context, self.row, first=from_, last=to)
+        return [SeatUsage(date=row.day, billable_users=row.billable) for row in rows]
 
     @strawberry.field(description="Totals for the members page.")
     async def user_statistics(self, info: Info) -> UserStatistics:

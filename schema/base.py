@@ -12,7 +12,7 @@ from strawberry import relay
 from billing.money import Money as DomainMoney
 from billing.terms import BillingPeriod as DomainBillingPeriod
 from resolvers.context import Context
-from resolvers.errors import PublicError
+from resolvers.errors import BadUserInput
 
 Info = strawberry.Info[Context, None]
 
@@ -50,10 +50,6 @@ class Money:
         return cls(
             amount=str(money.amount), currency=money.currency, minor_units=Long(money.minor_units)
         )
-
-
-class BadUserInput(PublicError):
-    code = "BAD_USER_INPUT"
 
 
 def page_size(first: int | None) -> int:

@@ -18,8 +18,9 @@ from billing.seats import UserType as DomainUserType
 from db import tables
 from db.members import ReachingMembership
 from resolvers import members
+from resolvers.errors import BadUserInput
 from resolvers.members import MemberSort as DomainMemberSort
-from schema.base import BadUserInput, Info, Money, resolve_nodes_by_id
+from schema.base import Info, Money, resolve_nodes_by_id
 from schema.errors import InvalidBatch
 
 strawberry.enum(AccessLevel, name="MemberRole", description="A member's role (access level).")
@@ -304,3 +305,9 @@ PreviewMembersChangeResult = Annotated[
         "PreviewMembersChangeResult", description="The preview, or which people are not valid."
     ),
 ]
+
+
+@strawberry.type(description="Billable users of a namespace on one day.")
+class SeatUsage:
+    date: datetime.date = strawberry.field(description="The day.")
+    billable_users: int = strawberry.field(description="Users who took a seat that day.")

@@ -105,6 +105,13 @@ async def test_db_upgrade_then_demo_data_twice_is_idempotent(
     assert billing("demo-data", cwd=tmp_path, DATABASE_URL=url).returncode == 0
     assert await counts() == after_first == [3, 9, 6, 3, 4, 1, 4]
 
+    for _ in range(2):
+        job = billing(
+            "jobs", "snapshot-seats", "--date", "2026-03-15", cwd=tmp_path, DATABASE_URL=url
+        )
+        assert job.returncode == 0, job.stderr
+        assert job.stdout.strip() == "2026-03-15: recounted 0 namespaces, wrote 4 snapshots"
+
 
 def test_token_command_mints_a_verifiable_customer_token(tmp_path: Path) -> None:
     from strawberry import relay

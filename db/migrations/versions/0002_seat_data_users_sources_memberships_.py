@@ -1,8 +1,8 @@
-"""seat data: users, sources, memberships, group shares, billable members, seat figures
+"""seat data: users, sources, memberships, group shares, billable members, snapshots, seat figures
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-24 04:11:33.105934
+Create Date: 2026-11-24 04:22:41.984141
 """
 
 from collections.abc import Sequence
@@ -71,16 +71,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("namespace_id", "user_id"),
     )
     op.create_index(
-        "billable_member_by_activity",
-        "billable_member",
-        [
-            "namespace_id",
-            sa.literal_column("coalesce(last_activity_on, DATE '0001-01-01')"),
-            "user_id",
-        ],
-        unique=False,
-    )
-    op.create_index(
         "billable_member_by_joined",
         "billable_member",
         ["namespace_id", "joined_at", "user_id"],
@@ -99,6 +89,28 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_index("billable_member_user", "billable_member", ["user_id"], unique=False)
+    # written by hand: autogenerate skips expression indexes (db.engine.include_object)
+    op.create_index(
+        "billable_member_by_activity",
+        "billable_member",
+        [
+            "namespace_id",
+            sa.literal_column("coalesce(last_activity_on, DATE '0001-01-01')"),
+            "user_id",
+        ],
+        unique=False,
+    )
+    op.create_table(
+        "seat_snapshot",
+        sa.Column("namespace_id", sa.BigInteger(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("billable", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["namespace_id"],
+            ["namespace.id"],
+        ),
+        sa.PrimaryKeyConstraint("namespace_id", "day"),
+    )
     op.create_table(
         "source",
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
@@ -189,10 +201,11 @@ def downgrade() -> None:
     op.drop_table("group_share")
     op.drop_index(op.f("ix_source_namespace_id"), table_name="source")
     op.drop_table("source")
+    op.drop_table("seat_snapshot")
     op.drop_index("billable_member_user", table_name="billable_member")
+    op.drop_index("billable_member_by_activity", table_name="billable_member")
     op.drop_index("billable_member_by_name", table_name="billable_member")
     op.drop_index("billable_member_by_level", table_name="billable_member")
     op.drop_index("billable_member_by_joined", table_name="billable_member")
-    op.drop_index("billable_member_by_activity", table_name="billable_member")
     op.drop_table("billable_member")
     op.drop_table("gitlab_user")

@@ -1,0 +1,46 @@
+"""Daily snapshots of billable counts."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from db.tables import SeatSnapshot
+
+
+async def namespaces_with_members(session: AsyncSession) -> list[int]:
+    rows = await session.execute(text("SELECT DISTINCT namespace_id FROM source ORDER BY 1"))
+    return [row[0] for row in rows.all()]
+
+
+async def write_snapshots(session: AsyncSession, day: date) -> int:
+    """Record every namespace's current billable count for `day`; a second run the same day
+    overwrites that day's rows with the same figures. Returns the rows written."""
+    rows = await session.execute(
+        text("""
+        INSERT INTO seat_snapshot (namespace_id, day, billable)
+        SELECT id, :day, seats_in_use FROM namespace
+        ON CONFLICT (namespace_id, day) DO UPDATE SET billable = excluded.billable
+        RETURNING 1
+        """),
+        {"day": day},
+    )
+    return len(rows.all())
+
+
+async def snapshot_history(
+    session: AsyncSession, namespace_id: int, first: date, last: date
+) -> list[SeatSnapshot]:
+    query = (
+        select(SeatSnapshot)
+        .where(
+            col(SeatSnapshot.namespace_id) == namespace_id,
+            col(SeatSnapshot.day) >= first,
+            col(SeatSnapshot.day) <= last,
+        )
+        .order_by(col(SeatSnapshot.day))
+    )
+    return list((await session.execute(query)).scalars())
