@@ -329,23 +329,38 @@ async def refresh_seat_figures(
     await _run(
         session, "SELECT id FROM namespace WHERE id = ANY(:ids) ORDER BY id FOR UPDATE", ids=ids
     )
-    await refresh_billable_members(session, ids, today=today, user_ids=user_ids)
-    await _run(
-        session,
-        """
-        WITH counted AS (
-            SELECT n.id, (SELECT count(*) FROM billable_member b WHERE b.namespace_id = n.id)
-                         AS seats
-            FROM namespace n WHERE n.id = ANY(:ids)
-        ),
-        namespaces AS (
-            UPDATE namespace n SET seats_in_use = c.seats
-            FROM counted c WHERE n.id = c.id AND n.seats_in_use <> c.seats
+    changes = await refresh_billable_members(session, ids, today=today, user_ids=user_ids)
+    if user_ids is None:  # a full rebuild recounts, mending any drift
+        await _run(session, _RECOUNT, ids=ids, active=SubscriptionStatus.ACTIVE.value)
+    else:  # per-user changes move the count by what they added and removed
+        await _run(
+            session,
+            _ADD_DELTAS,
+            ids=list(changes.delta),
+            deltas=list(changes.delta.values()),
+            active=SubscriptionStatus.ACTIVE.value,
         )
-        UPDATE subscription s SET max_seats_used = c.seats
-        FROM counted c
-        WHERE s.namespace_id = c.id AND s.status = :active AND s.max_seats_used < c.seats
-        """,
-        ids=ids,
-        active=SubscriptionStatus.ACTIVE.value,
-    )
+
+
+_APPLY_COUNTS = """
+WITH counted AS ({counted}),
+namespaces AS (
+    UPDATE namespace n SET seats_in_use = c.seats
+    FROM counted c WHERE n.id = c.id AND n.seats_in_use <> c.seats
+)
+UPDATE subscription s SET max_seats_used = c.seats
+FROM counted c
+WHERE s.namespace_id = c.id AND s.status = :active AND s.max_seats_used < c.seats
+"""
+_RECOUNT = _APPLY_COUNTS.replace(
+    "{counted}",
+    """SELECT n.id, (SELECT count(*) FROM billable_member b WHERE b.namespace_id = n.id) AS seats
+       FROM namespace n WHERE n.id = ANY(:ids)""",
+)
+_ADD_DELTAS = _APPLY_COUNTS.replace(
+    "{counted}",
+    """SELECT n.id, n.seats_in_use + d.delta AS seats
+       FROM namespace n
+       JOIN unnest(CAST(:ids AS bigint[]), CAST(:deltas AS int[])) AS d(id, delta)
+         ON d.id = n.id""",
+)

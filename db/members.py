@@ -8,19 +8,20 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, select, text, tuple_
+from sqlalchemy import and_, func, literal_column, or_, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from db.tables import BillableMember, GitlabUser
 
-NO_ACTIVITY = date(1, 1, 1)  # sorts members never active before all others
-
 SORT_KEYS: dict[str, Any] = {
     "name": col(BillableMember.name),
     "joined_at": col(BillableMember.joined_at),
     "access_level": col(BillableMember.access_level),
-    "last_activity_on": func.coalesce(col(BillableMember.last_activity_on), literal(NO_ACTIVITY)),
+    # the same expression as the index billable_member_by_activity, so the index serves it
+    "last_activity_on": func.coalesce(
+        col(BillableMember.last_activity_on), literal_column("DATE '0001-01-01'")
+    ),
 }
 
 

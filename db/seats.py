@@ -9,6 +9,7 @@ daily job does, as memberships expire with the calendar).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -135,17 +136,30 @@ upserted AS (
           IS DISTINCT FROM
           (excluded.access_level, excluded.membership_type, excluded.joined_at,
            excluded.username, excluded.name, excluded.public_email, excluded.last_activity_on)
-    RETURNING 1
+    RETURNING namespace_id, xmax = 0 AS inserted  -- xmax is 0 on a freshly inserted row
 ),
 deleted AS (
     DELETE FROM billable_member bm
     WHERE bm.namespace_id = ANY(:namespace_ids) AND {members}
-      AND NOT EXISTS (SELECT 1 FROM fresh f
-                      WHERE f.namespace_id = bm.namespace_id AND f.user_id = bm.user_id)
-    RETURNING 1
+      -- NOT IN, not NOT EXISTS: the planner hashes `fresh` once instead of looping over it
+      AND (bm.namespace_id, bm.user_id) NOT IN (SELECT namespace_id, user_id FROM fresh)
+    RETURNING namespace_id
+),
+changes AS (
+    SELECT namespace_id, CASE WHEN inserted THEN 1 ELSE 0 END AS added, 0 AS removed,
+           1 AS changed
+    FROM upserted
+    UNION ALL
+    SELECT namespace_id, 0, 1, 1 FROM deleted
 )
-SELECT (SELECT count(*) FROM upserted) + (SELECT count(*) FROM deleted)
+SELECT namespace_id, sum(added) - sum(removed), sum(changed) FROM changes GROUP BY namespace_id
 """
+
+
+@dataclass(frozen=True, slots=True)
+class MemberChanges:
+    changed: int  # rows of billable_member inserted, updated or deleted
+    delta: dict[int, int]  # namespace id -> change in its billable count
 
 
 async def refresh_billable_members(
@@ -154,14 +168,17 @@ async def refresh_billable_members(
     *,
     today: date,
     user_ids: Sequence[int] | None = None,
-) -> int:
+) -> MemberChanges:
     """Bring `billable_member` up to date for these namespaces, for `user_ids` only when
-    given (what a batch touched), else for everyone. One statement; returns rows changed."""
+    given (what a batch touched), else for everyone. One statement."""
     if user_ids is None:
         users, members, more = ALL_USERS, "true", {}
     else:
         users, members = SOME_USERS, "bm.user_id = ANY(:user_ids)"
         more = {"user_ids": list(user_ids)}
     query = _with_billable(_REFRESH.replace("{members}", members), users)
-    changed = await session.execute(query, _params(namespace_ids, today, **more))
-    return int(changed.scalar_one())
+    rows = (await session.execute(query, _params(namespace_ids, today, **more))).all()
+    return MemberChanges(
+        changed=sum(int(changed) for _, _, changed in rows),
+        delta={namespace_id: int(delta) for namespace_id, delta, _ in rows},
+    )
