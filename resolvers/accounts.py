@@ -64,6 +64,7 @@ async def get_namespace(context: Context, path: str) -> Namespace:
         namespace = await namespace_by_path(session, path)
     if namespace is None or not context.principal.may_read_namespace(namespace.customer_id):
         raise ObjectNotFound("Namespace", repr(path))
+    context.loaders.namespace_by_id.prime(namespace.id, namespace)  # nested fields reuse it
     return namespace
 
 

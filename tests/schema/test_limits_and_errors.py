@@ -70,3 +70,16 @@ async def test_a_request_id_is_made_when_none_usable_is_sent(
     headers = {"X-Request-Id": sent} if sent else {}
     response = await client.post("/graphql", json={"query": "{ __typename }"}, headers=headers)
     assert re.fullmatch(r"[0-9a-f]{32}", response.headers["x-request-id"])
+
+
+async def test_parsing_and_validation_are_cached_across_requests(gql: GraphQL) -> None:
+    from strawberry.extensions.parser_cache import _get_parse_cache
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    query = "{ plans { code name } __typename }"
+    await gql(query)
+    parsed, validated = _get_parse_cache(128).cache_info(), _get_validate_cache(128).cache_info()
+    for _ in range(3):
+        await gql(query)
+    assert _get_parse_cache(128).cache_info().hits == parsed.hits + 3
+    assert _get_validate_cache(128).cache_info().hits == validated.hits + 3
