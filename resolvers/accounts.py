@@ -64,7 +64,8 @@ async def get_namespace(context: Context, path: str) -> Namespace:
         namespace = await namespace_by_path(session, path)
     if namespace is None or not context.principal.may_read_namespace(namespace.customer_id):
         raise ObjectNotFound("Namespace", repr(path))
-    context.loaders.namespace_by_id.prime(namespace.id, namespace)  # nested fields reuse it
+    if namespace.id is not None:  # nested fields reuse it
+        context.loaders.namespace_by_id.prime(namespace.id, namespace)
     return namespace
 
 
