@@ -21,7 +21,8 @@ query($first: Int, $after: String) {
       namespaces { path subscription { seats } }
       instances { hostname subscription { seats } }
       subscriptions(first: 5) { edges { node {
-        seats status plan { code } price { unitAmount { amount } }
+        seats seatsInUse maxSeatsUsed seatsOwed seatsRemaining status plan { code }
+        price { unitAmount { amount } }
                                                namespace { path } customer { name } } } } } }
   }
 }
