@@ -5,7 +5,7 @@ Idempotent: every row is looked up by its natural key first, so running it twice
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -14,7 +14,19 @@ from sqlmodel import SQLModel
 
 from billing.terms import BillingPeriod, term_end
 from db.catalog import prices_in_force
-from db.tables import AddOn, AddOnPrice, Customer, Instance, Namespace, Plan, Price, Subscription
+from db.tables import (
+    AddOn,
+    AddOnPrice,
+    Customer,
+    GitlabUser,
+    Instance,
+    Membership,
+    Namespace,
+    Plan,
+    Price,
+    Source,
+    Subscription,
+)
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -77,6 +89,28 @@ SUBSCRIPTIONS = [
     ("acme-labs", "ultimate", 5, 10, True),
     ("globex", "ultimate", 50, 200, False),
     ("8f14e45f-ceea-467f-a9e5-0d1c2b3a4f50", "ultimate", 120, 30, False),
+]
+
+
+DEMO_USERS = [
+    # GitLab id, username, name, state, type
+    (1001, "ada", "Ada Lovelace", "active", "human"),
+    (1002, "ben", "Ben Guest", "active", "human"),
+    (1003, "cora", "Cora Blocked", "blocked", "human"),
+    (1004, "renovate-bot", "Renovate", "active", "bot"),
+]
+DEMO_SOURCES = [
+    # kind, GitLab id, full path, parent GitLab id (top-level groups name their namespace)
+    ("group", 5001, "globex", None),
+    ("group", 5002, "globex/platform", 5001),
+    ("project", 6001, "globex/platform/api", 5002),
+]
+DEMO_MEMBERSHIPS = [
+    # user, source kind, source, access level
+    (1001, "group", 5001, 40),
+    (1002, "project", 6001, 10),
+    (1003, "group", 5002, 30),
+    (1004, "project", 6001, 40),
 ]
 
 
@@ -193,3 +227,49 @@ async def load_demo_data(session: AsyncSession, *, today: date) -> None:
             )
         )
     await session.flush()
+    await _load_demo_members(session, today=today)
+
+
+async def _load_demo_members(session: AsyncSession, *, today: date) -> None:
+    """A few members of `globex` (Ultimate, so its guest takes no seat), so the seat API has
+    something to show."""
+    from db.ingest import refresh_seat_figures
+
+    users = {
+        gid: await _get_or_create(
+            session,
+            GitlabUser,
+            {"gitlab_id": gid},
+            username=username,
+            name=name,
+            state=state,
+            user_type=user_type,
+        )
+        for gid, username, name, state, user_type in DEMO_USERS
+    }
+    sources: dict[int, Source] = {}
+    for kind, gid, path, parent in DEMO_SOURCES:
+        namespace = (
+            await session.execute(select(Namespace).filter_by(path=path.split("/")[0]))
+        ).scalar_one()
+        sources[gid] = await _get_or_create(
+            session,
+            Source,
+            {"kind": kind, "gitlab_id": gid},
+            full_path=path,
+            namespace_id=namespace.id,
+            parent_id=sources[parent].id if parent else None,
+        )
+    for user, _, source, level in DEMO_MEMBERSHIPS:
+        await _get_or_create(
+            session,
+            Membership,
+            {"user_id": users[user].id, "source_id": sources[source].id},
+            access_level=level,
+            state="active",
+            invite_pending=False,
+            access_request=False,
+            created_at=datetime.combine(today, time(9), UTC) - timedelta(days=30),
+        )
+    namespace_ids = {source.namespace_id for source in sources.values()}
+    await refresh_seat_figures(session, [i for i in namespace_ids if i is not None], today=today)

@@ -203,8 +203,10 @@ def count_statements(engine: AsyncEngine) -> Callable[[], Any]:
         class Counted:
             n = 0
 
-        def before(*_: Any) -> None:
+        def before(*args: Any) -> None:
             Counted.n += 1
+            if os.environ.get("SHOW_SQL"):
+                print("SQL>", " ".join(str(args[2]).split())[:100])
 
         event.listen(engine.sync_engine, "before_cursor_execute", before)
         try:

@@ -110,7 +110,7 @@ async def test_db_upgrade_then_demo_data_twice_is_idempotent(
             "jobs", "snapshot-seats", "--date", "2026-03-15", cwd=tmp_path, DATABASE_URL=url
         )
         assert job.returncode == 0, job.stderr
-        assert job.stdout.strip() == "2026-03-15: recounted 0 namespaces, wrote 4 snapshots"
+        assert job.stdout.strip() == "2026-03-15: recounted 1 namespaces, wrote 4 snapshots"
 
 
 def test_token_command_mints_a_verifiable_customer_token(tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ async def test_snapshots_recount_expired_memberships_and_keep_the_peak(
     first = await snapshot_seats(session, day=TODAY)
     again = await snapshot_seats(session, day=TODAY)
     assert first == again
-    assert first.namespaces_recounted == 2  # acme and contractors
+    assert first.namespaces_recounted == 3  # acme, contractors, and the demo's globex
     later = await snapshot_seats(session, day=tomorrow)  # erin's membership has ended
     assert later.day == tomorrow
 

@@ -292,7 +292,7 @@ async def test_only_the_owner_gitlab_and_admins_see_members(
 
 
 async def test_member_lists_are_batched(gql: GraphQL, world: str, count_statements: Any) -> None:
-    await _add_members(gql, world, [f"Batch{i:03d}" for i in range(150)], first_id=1000)
+    await _add_members(gql, world, [f"Batch{i:03d}" for i in range(150)], first_id=10_000)
 
     async def statements(first: int) -> int:
         with count_statements() as counted:
@@ -389,4 +389,18 @@ async def test_preview_refuses_unknown_usernames_and_bad_emails(gql: GraphQL, wo
             {"index": 0, "field": "addEmails", "code": "INVALID_VALUE"},
             {"index": 1, "field": "addUsernames", "code": "UNKNOWN_USER"},
         ],
+    }
+
+
+async def test_the_demo_data_shows_who_takes_a_seat(
+    gql: GraphQL, token: Callable[..., str]
+) -> None:
+    query = """{ namespace(path: "globex") { subscription { seatsInUse }
+        ben: member(username: "ben") { isBillable reasons }
+        bot: member(username: "renovate-bot") { isBillable reasons } } }"""
+    result = data(await gql(query, token=token("admin")))["namespace"]
+    assert result == {
+        "subscription": {"seatsInUse": 1},
+        "ben": {"isBillable": False, "reasons": ["GUEST_EXCLUDED"]},
+        "bot": {"isBillable": False, "reasons": ["BOT"]},
     }

@@ -276,5 +276,5 @@ async def test_ingestion_is_set_based(gql: GraphQL, gitlab: str, count_statement
             assert (await push(gql, MEMBERSHIPS, members, gitlab))["changed"] == count
         return counted.n
 
-    assert await statements(1000, 5) == await statements(2000, 500)
+    assert await statements(10_000, 5) == await statements(20_000, 500)
     assert (await figures(gql, gitlab))["seatsInUse"] == 2 + 505
