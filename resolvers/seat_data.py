@@ -9,7 +9,7 @@ batch can affect are recounted in the same transaction.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TypeVar
@@ -25,6 +25,9 @@ from resolvers.principal import Permission
 
 MAX_BATCH = 1000
 ROLES = {level.name.lower(): level for level in AccessLevel}
+USER_STATES = frozenset(s.value for s in UserState)
+USER_TYPES = frozenset(t.value for t in UserType)
+MEMBERSHIP_STATES = frozenset(s.value for s in MembershipState)
 
 R = TypeVar("R")
 
@@ -93,13 +96,13 @@ class _Problems:
     def add(self, index: int, field: str, code: ErrorCode, message: str) -> None:
         self.found.append(RecordProblem(index, field, code, message))
 
-    def one_of(self, index: int, field: str, value: str, allowed: Sequence[str]) -> None:
+    def one_of(self, index: int, field: str, value: str, allowed: Collection[str]) -> None:
         if value not in allowed:
             self.add(
                 index,
                 field,
                 ErrorCode.UNKNOWN_VALUE,
-                f"{value!r} is not one of {', '.join(allowed)}.",
+                f"{value!r} is not one of {', '.join(sorted(allowed))}.",
             )
 
     def text(self, index: int, field: str, value: str, limit: int = 255) -> None:
@@ -144,8 +147,8 @@ async def upsert_users(context: Context, records: Sequence[UserRecord]) -> Batch
     for index, user in enumerate(records):
         problems.text(index, "username", user.username)
         problems.text(index, "name", user.name)
-        problems.one_of(index, "state", user.state, [s.value for s in UserState])
-        problems.one_of(index, "userType", user.user_type, [t.value for t in UserType])
+        problems.one_of(index, "state", user.state, USER_STATES)
+        problems.one_of(index, "userType", user.user_type, USER_TYPES)
         if user.public_email is not None:
             problems.text(index, "publicEmail", user.public_email, 320)
     problems.unique(records, lambda r: r.gitlab_id, "id")
@@ -277,8 +280,8 @@ async def _resolve_memberships(
 async def upsert_memberships(context: Context, records: Sequence[MembershipRecord]) -> BatchResult:
     problems = _authorize(context, len(records))
     for index, record in enumerate(records):
-        problems.one_of(index, "role", record.role, list(ROLES))
-        problems.one_of(index, "state", record.state, [s.value for s in MembershipState])
+        problems.one_of(index, "role", record.role, ROLES)
+        problems.one_of(index, "state", record.state, MEMBERSHIP_STATES)
     async with context.transaction() as session:
         keys = [r.key for r in records]
         users, sources = await _resolve_memberships(session, keys, problems)
@@ -320,7 +323,7 @@ async def remove_memberships(context: Context, keys: Sequence[MembershipKey]) ->
 async def upsert_group_shares(context: Context, records: Sequence[GroupShareRecord]) -> BatchResult:
     problems = _authorize(context, len(records))
     for index, record in enumerate(records):
-        problems.one_of(index, "role", record.role, list(ROLES))
+        problems.one_of(index, "role", record.role, ROLES)
     problems.unique(
         records, lambda r: (r.shared_group_gitlab_id, r.target_kind, r.target_gitlab_id), "targetId"
     )

@@ -15,7 +15,14 @@ from billing.subscriptions import SubscriptionStatus as DomainStatus
 from db import tables
 from resolvers import accounts, catalog, members
 from resolvers.errors import ObjectNotFound
-from schema.base import Info, decode_cursor, keyset_connection, page_size, resolve_nodes_by_id
+from schema.base import (
+    Info,
+    decode_cursor,
+    keyset_connection,
+    page_info,
+    page_size,
+    resolve_nodes_by_id,
+)
 from schema.catalog import Plan, Price
 from schema.errors import user_error
 from schema.members import (
@@ -156,13 +163,7 @@ class Namespace(relay.Node):
             for row, value in rows[:limit]
         ]
         return BillableMemberConnection(
-            edges=edges,
-            page_info=relay.PageInfo(
-                has_next_page=len(rows) > limit,
-                has_previous_page=False,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            edges=edges, page_info=page_info([e.cursor for e in edges], len(rows) > limit)
         )
 
     @strawberry.field(description="Whether this user takes a seat here, and every reason why not.")

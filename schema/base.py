@@ -75,13 +75,17 @@ def keyset_connection(
     page = rows[:limit]
     edges = [relay.Edge(node=node(row), cursor=relay.to_base64(type_name, row.id)) for row in page]
     return relay.Connection(
-        edges=edges,
-        page_info=relay.PageInfo(
-            has_next_page=len(rows) > limit,
-            has_previous_page=False,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
+        edges=edges, page_info=page_info([e.cursor for e in edges], len(rows) > limit)
+    )
+
+
+def page_info(cursors: Sequence[str], has_next_page: bool) -> relay.PageInfo:
+    """Where a forward keyset page ends (these lists page forward only)."""
+    return relay.PageInfo(
+        has_next_page=has_next_page,
+        has_previous_page=False,
+        start_cursor=cursors[0] if cursors else None,
+        end_cursor=cursors[-1] if cursors else None,
     )
 
 
