@@ -22,6 +22,12 @@ MEMBERSHIPS = 1_000_000
 TODAY = date(2026, 3, 15)
 
 STEPS = [
+    # keep the demo catalog and customers, not the demo's few members
+    "DELETE FROM billable_member",
+    "DELETE FROM membership",
+    "DELETE FROM source",
+    "DELETE FROM gitlab_user",
+    "UPDATE namespace SET seats_in_use = 0",
     # namespaces: ns-1 .. ns-999 and big (a customer of their own for big)
     f"""INSERT INTO namespace (path, name)
         SELECT 'ns-' || i, 'Namespace ' || i FROM generate_series(1, {NAMESPACES - 1}) i""",
@@ -58,10 +64,11 @@ STEPS = [
     # the rest spread over the other namespaces' sources
     f"""INSERT INTO membership (user_id, source_id, access_level, state, invite_pending,
                                 access_request, created_at)
-        SELECT 1 + (k::bigint * 7919) % {USERS}, s.id,
+        SELECT u.id, s.id,
                (ARRAY[5, 10, 20, 30, 30, 40])[1 + k % 6], 'active', k % 97 = 0, false,
                TIMESTAMPTZ '2025-01-01' + (k % 400) * INTERVAL '1 day'
         FROM generate_series(1, {MEMBERSHIPS - BIG_MEMBERS}) k
+        JOIN gitlab_user u ON u.gitlab_id = 1 + (k::bigint * 7919) % {USERS}
         JOIN source s ON s.id = (SELECT min(id) FROM source) + 100 + k % ((SELECT count(*) FROM source) - 100)
         ON CONFLICT DO NOTHING""",
     "ANALYZE",
