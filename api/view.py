@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 from typing import Any
 
@@ -75,11 +76,14 @@ class BillingGraphQL(GraphQL[Context, None]):
             request_id=request_id,
             sessionmaker=self.sessionmaker,
         )
+        started = time.perf_counter()
         try:
             response: Response = await super().run(request, context, root_value)
         finally:
             await context.close()
         response.headers["X-Request-Id"] = request_id
+        # time spent in the app (auth, GraphQL, database), for clients and load tests
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
         return response
 
     def _principal(self, request: Request) -> Principal:

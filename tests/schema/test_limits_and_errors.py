@@ -70,6 +70,7 @@ async def test_a_request_id_is_made_when_none_usable_is_sent(
     headers = {"X-Request-Id": sent} if sent else {}
     response = await client.post("/graphql", json={"query": "{ __typename }"}, headers=headers)
     assert re.fullmatch(r"[0-9a-f]{32}", response.headers["x-request-id"])
+    assert re.fullmatch(r"app;dur=[0-9]+\.[0-9]", response.headers["server-timing"])
 
 
 async def test_parsing_and_validation_are_cached_across_requests(gql: GraphQL) -> None:
