@@ -132,6 +132,7 @@ class MemberSeat:
     user: GitlabUser
     decision: SeatDecision
     memberships: list[ReachingMembership]
+    excludes_guests: bool
 
 
 async def explain_member(
@@ -146,13 +147,14 @@ async def explain_member(
         return None
     assert found.id is not None
     held = await memberships(context, namespace.id, found.id)
+    excludes = await excludes_guests(context, namespace.id)
     decision = seat_decision(
         SeatUser(UserState(found.state), UserType(found.user_type)),
         [seat_membership(m) for m in held],
-        excludes_guests=await excludes_guests(context, namespace.id),
+        excludes_guests=excludes,
         today=context.clock.today(),
     )
-    return MemberSeat(found, decision, held)
+    return MemberSeat(found, decision, held, excludes)
 
 
 @dataclass(frozen=True)
@@ -259,13 +261,17 @@ async def preview_members_change(
     newly_billable = 0
     known: list[tuple[GitlabUser, str | None]] = [(by_username[n], None) for n in usernames]
     known += [(by_email[e.lower()], e) for e in emails if e.lower() in by_email]
-    for user, via_email in known:
+    # everyone's memberships in one batch, not one statement per person
+    held_by_user = await context.loaders.memberships_by_namespace_user.load_many(
+        [(namespace.id, user.id) for user, _ in known if user.id is not None]
+    )
+    for (user, via_email), reaching in zip(known, held_by_user, strict=True):
         assert user.id is not None
         if user.id in seen:
             continue
         seen.add(user.id)
         seat_user = SeatUser(UserState(user.state), UserType(user.user_type))
-        held = [seat_membership(m) for m in await memberships(context, namespace.id, user.id)]
+        held = [seat_membership(m) for m in reaching]
         now = seat_decision(seat_user, held, excludes_guests=excludes, today=today)
         after = seat_decision(seat_user, [*held, added], excludes_guests=excludes, today=today)
         newly_billable += after.billable and not now.billable

@@ -175,7 +175,6 @@ class Namespace(relay.Node):
         seat = await members.explain_member(info.context, self.row, username)
         if seat is None:
             return None
-        excludes = await members.excludes_guests(info.context, self.id)
         return MemberSeat(
             user=User.of(seat.user),
             is_billable=seat.decision.billable,
@@ -183,7 +182,9 @@ class Namespace(relay.Node):
             highest_role=seat.decision.highest_access_level,
             membership_type=seat.decision.membership_type,
             memberships=membership_details(
-                seat.memberships, excludes_guests=excludes, today=info.context.clock.today()
+                seat.memberships,
+                excludes_guests=seat.excludes_guests,
+                today=info.context.clock.today(),
             ),
         )
 

@@ -404,3 +404,17 @@ async def test_the_demo_data_shows_who_takes_a_seat(
         "ben": {"isBillable": False, "reasons": ["GUEST_EXCLUDED"]},
         "bot": {"isBillable": False, "reasons": ["BOT"]},
     }
+
+
+async def test_preview_is_batched(gql: GraphQL, world: str, count_statements: Any) -> None:
+    names = [f"Preview{i:02d}" for i in range(40)]
+    await _add_members(gql, world, names, first_id=40_000)
+
+    async def statements(count: int) -> int:
+        usernames = [n.lower() for n in names[:count]]
+        with count_statements() as counted:
+            result = await preview(gql, world, users=usernames)
+        assert len(result["people"]) == count
+        return counted.n
+
+    assert await statements(2) == await statements(40)
