@@ -104,6 +104,31 @@ def cmd_jobs_snapshot_seats(settings: Settings, args: argparse.Namespace) -> Non
     asyncio.run(run())
 
 
+def cmd_jobs_run_daily(settings: Settings, args: argparse.Namespace) -> None:
+    from resolvers.jobs import run_daily
+
+    url = database_url(settings)
+    asyncio.run(_checked(url, migrated=True))
+    day = args.date or SystemClock().today()
+
+    async def run() -> int:
+        engine = make_engine(url, pool_size=1)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                report = await run_daily(session, day=day)
+        finally:
+            await engine.dispose()
+        for line in report.done:
+            print(f"{report.day}: {line}")
+        for line in report.failed:
+            print(f"{report.day}: FAILED {line}", file=sys.stderr)
+        return 1 if report.failed else 0
+
+    status = asyncio.run(run())
+    if status:
+        sys.exit(status)
+
+
 def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
     role = Role(args.role)
     if (role is Role.CUSTOMER) != (args.customer_id is not None):
@@ -176,6 +201,14 @@ def parser() -> argparse.ArgumentParser:
     )
     snapshot.add_argument("--date", type=date.fromisoformat, help="the day (today by default)")
     snapshot.set_defaults(run=cmd_jobs_snapshot_seats)
+
+    daily = job_commands.add_parser(
+        "run-daily",
+        help="reconcile quarters, renew or expire ended terms, snapshot seats (idempotent; "
+        "catches up on missed days)",
+    )
+    daily.add_argument("--date", type=date.fromisoformat, help="the day (today by default)")
+    daily.set_defaults(run=cmd_jobs_run_daily)
 
     token = commands.add_parser("token", help="mint a development token with the configured key")
     token.add_argument("--role", required=True, choices=[r.value for r in Role])

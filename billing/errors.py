@@ -28,6 +28,22 @@ class ErrorCode(StrEnum):
     UNKNOWN_USER = "UNKNOWN_USER"
     UNKNOWN_SOURCE = "UNKNOWN_SOURCE"
     USERNAME_TAKEN = "USERNAME_TAKEN"
+    CUSTOMER_NOT_FOUND = "CUSTOMER_NOT_FOUND"
+    NAMESPACE_NOT_FOUND = "NAMESPACE_NOT_FOUND"
+    INSTANCE_NOT_FOUND = "INSTANCE_NOT_FOUND"
+    SUBSCRIPTION_NOT_FOUND = "SUBSCRIPTION_NOT_FOUND"
+    INVOICE_NOT_FOUND = "INVOICE_NOT_FOUND"
+    SEATS_BELOW_BILLABLE = "SEATS_BELOW_BILLABLE"
+    SAME_PLAN = "SAME_PLAN"
+    SUBSCRIPTION_EXISTS = "SUBSCRIPTION_EXISTS"
+    SUBSCRIPTION_NOT_ACTIVE = "SUBSCRIPTION_NOT_ACTIVE"
+    ALREADY_CANCELLED = "ALREADY_CANCELLED"
+    RENEWAL_SCHEDULED = "RENEWAL_SCHEDULED"
+    INVOICE_NOT_OPEN = "INVOICE_NOT_OPEN"
+    INVOICE_HAS_PAYMENTS = "INVOICE_HAS_PAYMENTS"
+    AMOUNT_ABOVE_BALANCE = "AMOUNT_ABOVE_BALANCE"
+    CURRENCY_MISMATCH = "CURRENCY_MISMATCH"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
 
 
 class BillingError(Exception):
@@ -54,6 +70,11 @@ class NotFoundError(BillingError):
 
 class PriceNotFoundError(BillingError):
     """The catalog has no price for the requested currency, period and date."""
+
+
+class ConflictError(BillingError):
+    """The request is well formed but the object's current state does not allow it (a
+    subscription already renewed, an invoice already paid, a reused idempotency key)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,11 @@ from enum import StrEnum
 
 
 class SubscriptionStatus(StrEnum):
-    ACTIVE = "active"  # in its term, seats usable
-    CANCELLED = "cancelled"  # will not renew; usable until the end of its term
+    ACTIVE = "active"  # in its term, seats usable (a cancelled one too, until its end date)
     EXPIRED = "expired"  # term over and not renewed
+
+
+class InvoiceStatus(StrEnum):
+    OPEN = "open"  # issued, not yet paid in full
+    PAID = "paid"
+    VOID = "void"  # cancelled by the billing team; nothing is owed

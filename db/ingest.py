@@ -320,9 +320,9 @@ async def refresh_seat_figures(
 ) -> None:
     """Bring the billable members of these namespaces up to date (for `user_ids` only, when
     the change cannot affect anyone else), recount them and raise the active subscriptions'
-    peak. The namespace rows are locked first, in id order, so concurrent batches touching a
-    namespace take turns and each counts what the other committed: the peak misses nothing
-    and only ever rises."""
+    peaks (of the term and of the running quarter). The namespace rows are locked first, in
+    id order, so concurrent batches touching a namespace take turns and each counts what the
+    other committed: the peak misses nothing and only ever rises."""
     ids = sorted(set(namespace_ids))
     if not ids:
         return
@@ -348,9 +348,12 @@ namespaces AS (
     UPDATE namespace n SET seats_in_use = c.seats
     FROM counted c WHERE n.id = c.id AND n.seats_in_use <> c.seats
 )
-UPDATE subscription s SET max_seats_used = c.seats
+UPDATE subscription s
+SET max_seats_used = greatest(s.max_seats_used, c.seats),
+    quarter_max_seats_used = greatest(s.quarter_max_seats_used, c.seats)
 FROM counted c
-WHERE s.namespace_id = c.id AND s.status = :active AND s.max_seats_used < c.seats
+WHERE s.namespace_id = c.id AND s.status = :active
+  AND (s.max_seats_used < c.seats OR s.quarter_max_seats_used < c.seats)
 """
 _RECOUNT = _APPLY_COUNTS.replace(
     "{counted}",

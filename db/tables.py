@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -19,8 +20,10 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
+from billing.charges import ChargeKind
 from billing.seats import (
     AccessLevel,
     MembershipState,
@@ -29,7 +32,7 @@ from billing.seats import (
     UserState,
     UserType,
 )
-from billing.subscriptions import SubscriptionStatus
+from billing.subscriptions import InvoiceStatus, SubscriptionStatus
 from billing.terms import BillingPeriod
 
 PLAN_CODES = ("free", "premium", "ultimate")
@@ -206,6 +209,22 @@ class Subscription(SQLModel, table=True):
     max_seats_used: int = Field(
         default=0, sa_column=Column(Integer, nullable=False, server_default="0")
     )
+    # Quarterly reconciliation (annual terms only): the peak of the running quarter and how
+    # many quarters of the term have been reconciled.
+    quarterly_reconciliation: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default="false")
+    )
+    quarter_max_seats_used: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
+    quarters_reconciled: int = Field(
+        default=0, sa_column=Column(SmallInteger, nullable=False, server_default="0")
+    )
+    cancelled_on: date | None = Field(default=None, nullable=True)
+    # A downgrade waits for the renewal; a renewal bought before the end date waits there too.
+    pending_plan_id: int | None = _fk("plan.id", nullable=True)
+    renewal_seats: int | None = Field(default=None, nullable=True)
+    renewal_price_id: int | None = _fk("price.id", nullable=True)
     created_at: datetime | None = _created_at()
 
 
@@ -352,3 +371,132 @@ class SeatSnapshot(SQLModel, table=True):
     )
     day: date = Field(primary_key=True)
     billable: int = Field(sa_column=Column(Integer, nullable=False))
+
+
+class SubscriptionAddOn(SQLModel, table=True):
+    """Units of an add-on a subscription pays for in its current term."""
+
+    __tablename__ = "subscription_add_on"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "add_on_id"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+    id: int | None = _id()
+    subscription_id: int | None = _fk("subscription.id")
+    add_on_id: int | None = _fk("add_on.id")
+    add_on_price_id: int | None = _fk("add_on_price.id")
+    quantity: int = Field(sa_column=Column(Integer, nullable=False))
+
+
+INVOICE_STATUSES = tuple(InvoiceStatus)
+CHARGE_KINDS = tuple(ChargeKind)
+
+
+class InvoiceCounter(SQLModel, table=True):
+    """The last invoice number given out per year. Taking a number updates this row in the
+    invoice's transaction, so a rolled-back invoice leaves no gap."""
+
+    __tablename__ = "invoice_counter"
+
+    year: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    last_number: int = Field(sa_column=Column(Integer, nullable=False))
+
+
+class Invoice(SQLModel, table=True):
+    __tablename__ = "invoice"
+    __table_args__ = (
+        UniqueConstraint("year", "sequence"),
+        CheckConstraint(_in("status", INVOICE_STATUSES), name="status_known"),
+        CheckConstraint("amount_paid >= 0 AND amount_paid <= greatest(total, 0)", name="paid"),
+        Index("invoice_by_customer", "customer_id", "id"),
+        Index("invoice_by_subscription", "subscription_id", "id"),
+    )
+
+    id: int | None = _id()
+    number: str = Field(sa_column=Column(String(32), nullable=False, unique=True))
+    year: int = Field(sa_column=Column(Integer, nullable=False))
+    sequence: int = Field(sa_column=Column(Integer, nullable=False))
+    customer_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("customer.id"), nullable=False)
+    )
+    subscription_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("subscription.id"), nullable=False)
+    )
+    currency: str = Field(sa_column=Column(String(3), nullable=False))
+    issued_on: date = Field(nullable=False)
+    status: str = Field(sa_column=Column(String(8), nullable=False))
+    total: int = Field(sa_column=Column(BigInteger, nullable=False))
+    amount_paid: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default="0")
+    )
+    created_at: datetime | None = _created_at()
+
+
+class InvoiceLine(SQLModel, table=True):
+    __tablename__ = "invoice_line"
+    __table_args__ = (
+        UniqueConstraint("invoice_id", "position"),
+        CheckConstraint(_in("kind", CHARGE_KINDS), name="kind_known"),
+        CheckConstraint("fraction_denominator > 0", name="fraction_denominator_positive"),
+    )
+
+    id: int | None = _id()
+    invoice_id: int = Field(sa_column=Column(BigInteger, ForeignKey("invoice.id"), nullable=False))
+    position: int = Field(sa_column=Column(SmallInteger, nullable=False))
+    kind: str = Field(sa_column=Column(String(32), nullable=False))
+    description: str = Field(sa_column=Column(String(500), nullable=False))
+    quantity: int = Field(sa_column=Column(Integer, nullable=False))
+    unit_amount: int = Field(sa_column=Column(BigInteger, nullable=False))
+    amount: int = Field(sa_column=Column(BigInteger, nullable=False))
+    period_start: date = Field(nullable=False)
+    period_end: date = Field(nullable=False)
+    fraction_numerator: int = Field(sa_column=Column(Integer, nullable=False))
+    fraction_denominator: int = Field(sa_column=Column(Integer, nullable=False))
+
+
+class Payment(SQLModel, table=True):
+    __tablename__ = "payment"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: int | None = _id()
+    invoice_id: int | None = _fk("invoice.id")
+    amount: int = Field(sa_column=Column(BigInteger, nullable=False))
+    reference: str = Field(sa_column=Column(String(255), nullable=False))
+    received_on: date = Field(nullable=False)
+    created_at: datetime | None = _created_at()
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """A mutation's first result under a caller's key: a retry gets it back, and does nothing."""
+
+    __tablename__ = "idempotency_key"
+
+    caller: str = Field(sa_column=Column(String(300), primary_key=True))
+    key: str = Field(sa_column=Column(String(255), primary_key=True))
+    operation: str = Field(sa_column=Column(String(64), nullable=False))
+    request_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    result: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    created_at: datetime | None = Field(
+        default=None,
+        sa_column=Column(
+            DateTime(timezone=True), nullable=False, server_default=func.now(), index=True
+        ),
+    )
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who changed what, when, with the values before and after."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("audit_event_by_subject", "subject_type", "subject_id", "id"),)
+
+    id: int | None = _id()
+    actor: str = Field(sa_column=Column(String(300), nullable=False))
+    action: str = Field(sa_column=Column(String(64), nullable=False))
+    subject_type: str = Field(sa_column=Column(String(32), nullable=False))
+    subject_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    occurred_on: date = Field(nullable=False)
+    created_at: datetime | None = _created_at()

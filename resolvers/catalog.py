@@ -13,7 +13,7 @@ from billing.money import Money, currency_exponent
 from billing.quotes import AddOnRequest, PricedItem, Quote, price_purchase, validate_purchase
 from billing.terms import BillingPeriod
 from db.catalog import P, add_ons_by_code, all_add_ons, all_plans, plan_by_code, prices_in_force
-from db.tables import AddOn, AddOnPrice, Plan, Price, Subscription
+from db.tables import AddOn, AddOnPrice, Plan, Price, Subscription, SubscriptionAddOn
 from resolvers.context import Context
 from resolvers.loaders import PricesKey, required
 
@@ -50,11 +50,16 @@ async def quote_purchase(context: Context, command: QuoteCommand) -> Quote:
             raise NotFoundError(
                 ErrorCode.PLAN_NOT_FOUND, f"There is no plan {command.plan_code!r}.", "plan"
             )
-        plan_item = PricedItem(
-            plan.name,
-            command.seats,
-            await _unit_price(session, Price, plan, command, start, field="currency"),
+        price = await price_in_force(
+            session,
+            Price,
+            plan,
+            currency=command.currency,
+            billing_period=command.billing_period,
+            on=start,
+            field="currency",
         )
+        plan_item = PricedItem(plan.name, command.seats, Money(price.unit_amount, command.currency))
         add_ons = await add_ons_by_code(session, [a.code for a in command.add_ons])
         add_on_items = []
         for index, request in enumerate(command.add_ons):
@@ -64,8 +69,18 @@ async def quote_purchase(context: Context, command: QuoteCommand) -> Quote:
                 raise NotFoundError(
                     ErrorCode.ADD_ON_NOT_FOUND, f"There is no add-on {request.code!r}.", field
                 )
-            unit_price = await _unit_price(session, AddOnPrice, add_on, command, start, field=field)
-            add_on_items.append(PricedItem(add_on.name, request.quantity, unit_price))
+            unit = await price_in_force(
+                session,
+                AddOnPrice,
+                add_on,
+                currency=command.currency,
+                billing_period=command.billing_period,
+                on=start,
+                field=field,
+            )
+            add_on_items.append(
+                PricedItem(add_on.name, request.quantity, Money(unit.unit_amount, command.currency))
+            )
     return price_purchase(
         plan=plan_item,
         add_ons=add_on_items,
@@ -74,33 +89,28 @@ async def quote_purchase(context: Context, command: QuoteCommand) -> Quote:
     )
 
 
-async def _unit_price(
+async def price_in_force(
     session: AsyncSession,
     model: type[P],
     owner: Plan | AddOn,
-    command: QuoteCommand,
-    start: date,
     *,
+    currency: str,
+    billing_period: BillingPeriod,
+    on: date,
     field: str,
-) -> Money:
-    """The catalog price of one unit of `owner` in force on `start`, or PRICE_NOT_FOUND."""
+) -> P:
+    """The catalog price of one unit of `owner` in force on `on`, or PRICE_NOT_FOUND."""
     assert owner.id is not None
     [prices] = await prices_in_force(
-        session,
-        model,
-        [owner.id],
-        on=start,
-        currency=command.currency,
-        billing_period=command.billing_period.value,
+        session, model, [owner.id], on=on, currency=currency, billing_period=billing_period.value
     )
     if not prices:
         raise PriceNotFoundError(
             ErrorCode.PRICE_NOT_FOUND,
-            f"{owner.name} has no {command.billing_period.value} price in {command.currency} "
-            f"on {start.isoformat()}.",
+            f"{owner.name} has no {billing_period.value} price in {currency} on {on.isoformat()}.",
             field,
         )
-    return Money(prices[0].unit_amount, command.currency)
+    return prices[0]
 
 
 async def get_plans(context: Context, plan_ids: list[int]) -> list[Plan | None]:
@@ -140,3 +150,19 @@ async def add_on_prices(
 ) -> list[AddOnPrice]:
     key = PricesKey(add_on_id, on or context.clock.today(), currency)
     return await context.loaders.prices_by_add_on.load(key)
+
+
+async def get_plan(context: Context, plan_id: int | None) -> Plan | None:
+    return await context.loaders.plan_by_id.load(plan_id) if plan_id is not None else None
+
+
+async def get_price(context: Context, price_id: int) -> Price | None:
+    return await context.loaders.price_by_id.load(price_id)
+
+
+async def subscription_add_ons(context: Context, subscription_id: int) -> list[SubscriptionAddOn]:
+    return await context.loaders.add_ons_by_subscription.load(subscription_id)
+
+
+async def add_on_of(context: Context, row: SubscriptionAddOn) -> AddOn:
+    return await required(context.loaders.add_on_by_id, row.add_on_id)

@@ -48,16 +48,21 @@ class Context:
             yield self._session
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
+    async def transaction(self, *, commit: bool = True) -> AsyncIterator[AsyncSession]:
         """The request's session for one mutation: committed when the block ends, rolled back
-        (nothing written) when it raises."""
+        (nothing written) when it raises. With `commit=False` (a preview) it is rolled back
+        either way; the objects it loaded or wrote keep the values they had at the end."""
         async with self.db() as session:
             try:
                 yield session
             except BaseException:
                 await session.rollback()
                 raise
-            await session.commit()
+            if commit:
+                await session.commit()
+            else:
+                session.expunge_all()
+                await session.rollback()
 
     def batch(self, load: Callable[[AsyncSession, Sequence[K]], Any]) -> DataLoader[K, Any]:
         """A DataLoader whose batch function gets the request's session."""

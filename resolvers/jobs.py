@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from billing.errors import BillingError
+from billing.subscriptions import SubscriptionStatus
+from db.idempotency import purge
 from db.ingest import refresh_seat_figures
 from db.snapshots import namespaces_with_members, write_snapshots
+from db.subscriptions import due_for_reconciliation, ending_by, lock_subscription
+from db.tables import Subscription
+from resolvers.changes import Who
+from resolvers.renewals import reconcile_due, roll_over
 
 
 @dataclass(frozen=True)
@@ -27,3 +35,60 @@ async def snapshot_seats(session: AsyncSession, *, day: date) -> SnapshotReport:
     written = await write_snapshots(session, day)
     await session.commit()
     return SnapshotReport(day, len(namespaces), written)
+
+
+@dataclass(frozen=True)
+class DailyReport:
+    day: date
+    done: list[str]
+    failed: list[str]
+
+
+JOB_ACTOR = "job:run-daily"
+KEEP_IDEMPOTENCY_KEYS = timedelta(days=7)
+
+
+async def run_daily(session: AsyncSession, *, day: date) -> DailyReport:
+    """Everything due by `day`: quarterly reconciliations, then the terms that have ended
+    (renewed as bought, renewed automatically, or expired), then the seat snapshot.
+
+    Each subscription is handled in its own transaction with its row locked, and what is
+    done moves its state on (quarters reconciled, term dates), so running again for the same
+    day does nothing more, and a run after missed days catches up on all of them."""
+    who = Who(JOB_ACTOR, day)
+    done: list[str] = []
+    failed: list[str] = []
+
+    async def each(ids: list[int], step: Callable[[Subscription], Awaitable[list[str]]]) -> None:
+        for subscription_id in ids:
+            subscription = await lock_subscription(session, subscription_id)
+            if subscription is None or subscription.status != SubscriptionStatus.ACTIVE:
+                await session.rollback()
+                continue
+            try:
+                done.extend(await step(subscription))
+                await session.commit()
+            except BillingError as error:
+                await session.rollback()
+                failed.append(f"subscription {subscription_id}: {error.message}")
+
+    async def reconcile(subscription: Subscription) -> list[str]:
+        return await reconcile_due(session, subscription, who)
+
+    async def end_terms(subscription: Subscription) -> list[str]:
+        happened = []
+        while subscription.status == SubscriptionStatus.ACTIVE and subscription.end_date <= day:
+            happened.append(await roll_over(session, subscription, who))
+        return happened
+
+    await each(await due_for_reconciliation(session), reconcile)
+    await each(await ending_by(session, day), end_terms)
+    cutoff = datetime.combine(day, time(), tzinfo=UTC) - KEEP_IDEMPOTENCY_KEYS
+    purged = await purge(session, before=cutoff)
+    await session.commit()
+    snapshot = await snapshot_seats(session, day=day)
+    done.append(
+        f"recounted {snapshot.namespaces_recounted} namespaces, wrote "
+        f"{snapshot.snapshots_written} seat snapshots, forgot {purged} idempotency keys"
+    )
+    return DailyReport(day, done, failed)

@@ -13,13 +13,16 @@ from strawberry.dataloader import DataLoader
 
 from db.batch import rows_by_key, rows_grouped_by_key
 from db.catalog import P, prices_in_force
+from db.invoices import lines_by_invoice, payments_by_invoice
 from db.members import reaching_memberships
+from db.subscriptions import add_ons_by_subscription
 from db.tables import (
     AddOn,
     AddOnPrice,
     Customer,
     GitlabUser,
     Instance,
+    Invoice,
     Namespace,
     Plan,
     Price,
@@ -150,6 +153,12 @@ class Loaders:
         self.active_subscription_by_instance = batch(_active_subscription(Subscription.instance_id))
         self.user_by_id = batch(_by_id(GitlabUser))
         self.memberships_by_namespace_user = batch(reaching_memberships)
+        self.invoice_by_id = batch(_by_id(Invoice))
+        self.lines_by_invoice = batch(lines_by_invoice)
+        self.payments_by_invoice = batch(payments_by_invoice)
+        self.invoice_pages_by_customer = batch(_pages(Invoice, Invoice.customer_id))
+        self.invoice_pages_by_subscription = batch(_pages(Invoice, Invoice.subscription_id))
+        self.add_ons_by_subscription = batch(add_ons_by_subscription)
 
 
 async def required(loader: DataLoader[K, V | None], key: K | None) -> V:

@@ -19,12 +19,19 @@ class Permission(StrEnum):
     READ_ALL_CUSTOMERS = "read_all_customers"
     READ_ALL_NAMESPACES = "read_all_namespaces"
     WRITE_SEAT_DATA = "write_seat_data"
-    MANAGE_BILLING = "manage_billing"
+    MANAGE_OWN_SUBSCRIPTIONS = "manage_own_subscriptions"
+    MANAGE_BILLING = "manage_billing"  # any customer's subscriptions, invoices, payments
 
 
 _PERMISSIONS: dict[Role | None, frozenset[Permission]] = {
     None: frozenset({Permission.READ_CATALOG}),
-    Role.CUSTOMER: frozenset({Permission.READ_CATALOG, Permission.READ_OWN_CUSTOMER}),
+    Role.CUSTOMER: frozenset(
+        {
+            Permission.READ_CATALOG,
+            Permission.READ_OWN_CUSTOMER,
+            Permission.MANAGE_OWN_SUBSCRIPTIONS,
+        }
+    ),
     Role.GITLAB: frozenset(
         {Permission.READ_CATALOG, Permission.READ_ALL_NAMESPACES, Permission.WRITE_SEAT_DATA}
     ),
@@ -66,3 +73,20 @@ class Principal:
         return Permission.READ_ALL_NAMESPACES in self.permissions or self.may_read_customer(
             owner_customer_id
         )
+
+    def may_manage_customer(self, customer_id: int | None) -> bool:
+        """Buy and change the customer's subscriptions."""
+        if Permission.MANAGE_BILLING in self.permissions:
+            return True
+        return (
+            Permission.MANAGE_OWN_SUBSCRIPTIONS in self.permissions
+            and customer_id is not None
+            and customer_id == self.customer_id
+        )
+
+    @property
+    def actor(self) -> str:
+        """How the audit trail names the caller."""
+        if self.role is Role.CUSTOMER:
+            return f"customer:{self.customer_id}:{self.subject}"
+        return f"{self.role}:{self.subject}" if self.role else "anonymous"

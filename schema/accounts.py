@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from typing import Annotated, TypeAlias, TypeVar
 
 import strawberry
@@ -14,7 +13,7 @@ from billing.errors import BillingError
 from billing.subscriptions import SubscriptionStatus as DomainStatus
 from db import tables
 from resolvers import accounts, catalog, members
-from resolvers.errors import ObjectNotFound
+from resolvers import invoices as billing_records
 from schema.base import (
     Info,
     decode_cursor,
@@ -22,9 +21,11 @@ from schema.base import (
     page_info,
     page_size,
     resolve_nodes_by_id,
+    visible_nodes,
 )
-from schema.catalog import Plan, Price
+from schema.catalog import AddOn, Plan, Price
 from schema.errors import user_error
+from schema.invoices import Invoice
 from schema.members import (
     BillableMember,
     BillableMemberConnection,
@@ -49,24 +50,6 @@ T = TypeVar("T")
 
 _FIRST = strawberry.argument(description="Page size, 0 to 100; 20 by default.")
 _AFTER = strawberry.argument(description="Return items after this cursor (a pageInfo.endCursor).")
-
-
-def _visible(
-    get: Callable[[int], Awaitable[T]],
-) -> Callable[[list[int]], Awaitable[list[T | None]]]:
-    """A node fetcher over a root lookup: hidden objects come back as None, like missing ones.
-    The lookups run together, so their DataLoader batches them into one statement."""
-
-    async def visible(object_id: int) -> T | None:
-        try:
-            return await get(object_id)
-        except ObjectNotFound:
-            return None
-
-    async def fetch(ids: list[int]) -> list[T | None]:
-        return list(await asyncio.gather(*(visible(i) for i in ids)))
-
-    return fetch
 
 
 @strawberry.type(
@@ -101,6 +84,19 @@ class Customer(relay.Node):
         )
         return keyset_connection(rows, limit, Subscription.of, "Subscription")
 
+    @strawberry.field(description="The customer's invoices, oldest first.")
+    async def invoices(
+        self,
+        info: Info,
+        first: Annotated[int | None, _FIRST] = None,
+        after: Annotated[str | None, _AFTER] = None,
+    ) -> relay.Connection[Invoice]:
+        limit = page_size(first)
+        rows = await billing_records.customer_invoices(
+            info.context, self.id, after=decode_cursor("Invoice", after), limit=limit + 1
+        )
+        return keyset_connection(rows, limit, Invoice.of, "Invoice")
+
     @classmethod
     def of(cls, row: tables.Customer) -> Customer:
         assert row.id is not None
@@ -111,7 +107,7 @@ class Customer(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Customer | None]:
         return await resolve_nodes_by_id(
-            node_ids, _visible(lambda i: accounts.get_customer(info.context, i)), cls.of
+            node_ids, visible_nodes(lambda i: accounts.get_customer(info.context, i)), cls.of
         )
 
 
@@ -256,7 +252,7 @@ class Namespace(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Namespace | None]:
         return await resolve_nodes_by_id(
-            node_ids, _visible(lambda i: accounts.get_namespace_by_id(info.context, i)), cls.of
+            node_ids, visible_nodes(lambda i: accounts.get_namespace_by_id(info.context, i)), cls.of
         )
 
 
@@ -293,8 +289,24 @@ class Instance(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Instance | None]:
         return await resolve_nodes_by_id(
-            node_ids, _visible(lambda i: accounts.get_instance(info.context, i)), cls.of
+            node_ids, visible_nodes(lambda i: accounts.get_instance(info.context, i)), cls.of
         )
+
+
+@strawberry.type(description="Units of an add-on on a subscription.")
+class SubscriptionAddOn:
+    quantity: int = strawberry.field(description="Units paid for.")
+    row: strawberry.Private[tables.SubscriptionAddOn]
+
+    @strawberry.field(description="The add-on.")
+    async def add_on(self, info: Info) -> AddOn:
+        return AddOn.of(await catalog.add_on_of(info.context, self.row))
+
+
+@strawberry.type(description="A next term bought in advance.")
+class ScheduledRenewal:
+    seats: int = strawberry.field(description="Seats of the next term.")
+    price: Price = strawberry.field(description="The price of one seat (plan and period).")
 
 
 @strawberry.type(description="A plan bought for a namespace or a self-managed instance.")
@@ -312,6 +324,16 @@ class Subscription(relay.Node):
         description="Whether it renews itself at the end of the term."
     )
     trial: bool = strawberry.field(description="Whether this is a free trial.")
+    cancelled_on: datetime.date | None = strawberry.field(
+        description="When it was cancelled; it stays active to endDate, then expires."
+    )
+    quarterly_reconciliation: bool = strawberry.field(
+        description="Whether seats used above those paid are charged each quarter (else at "
+        "renewal, as a true-up)."
+    )
+    quarters_reconciled: int = strawberry.field(
+        description="Quarters of the current term reconciled so far (0 to 3)."
+    )
     row: strawberry.Private[tables.Subscription]
 
     @strawberry.field(
@@ -361,6 +383,41 @@ class Subscription(relay.Node):
         row = await accounts.subscription_instance(info.context, self.row)
         return Instance.of(row) if row else None
 
+    @strawberry.field(description="Its invoices, oldest first; empty for seat-data readers.")
+    async def invoices(
+        self,
+        info: Info,
+        first: Annotated[int | None, _FIRST] = None,
+        after: Annotated[str | None, _AFTER] = None,
+    ) -> relay.Connection[Invoice]:
+        limit = page_size(first)
+        rows = await billing_records.subscription_invoices(
+            info.context,
+            self.id,
+            self.row.customer_id,
+            after=decode_cursor("Invoice", after),
+            limit=limit + 1,
+        )
+        return keyset_connection(rows, limit, Invoice.of, "Invoice")
+
+    @strawberry.field(description="Add-ons paid for in the current term.")
+    async def add_ons(self, info: Info) -> list[SubscriptionAddOn]:
+        rows = await catalog.subscription_add_ons(info.context, self.id)
+        return [SubscriptionAddOn(quantity=row.quantity, row=row) for row in rows]
+
+    @strawberry.field(description="A lower plan that takes over at the renewal, if one is set.")
+    async def pending_plan(self, info: Info) -> Plan | None:
+        plan = await catalog.get_plan(info.context, self.row.pending_plan_id)
+        return Plan.of(plan) if plan else None
+
+    @strawberry.field(description="The next term when it is already bought: it starts on endDate.")
+    async def renewal(self, info: Info) -> ScheduledRenewal | None:
+        if self.row.renewal_seats is None or self.row.renewal_price_id is None:
+            return None
+        price = await catalog.get_price(info.context, self.row.renewal_price_id)
+        assert price is not None
+        return ScheduledRenewal(seats=self.row.renewal_seats, price=Price.of(price))
+
     @classmethod
     def of(cls, row: tables.Subscription) -> Subscription:
         assert row.id is not None
@@ -372,6 +429,9 @@ class Subscription(relay.Node):
             status=SubscriptionStatus(row.status),
             auto_renew=row.auto_renew,
             trial=row.trial,
+            cancelled_on=row.cancelled_on,
+            quarterly_reconciliation=row.quarterly_reconciliation,
+            quarters_reconciled=row.quarters_reconciled,
             row=row,
         )
 
@@ -380,5 +440,5 @@ class Subscription(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Subscription | None]:
         return await resolve_nodes_by_id(
-            node_ids, _visible(lambda i: accounts.get_subscription(info.context, i)), cls.of
+            node_ids, visible_nodes(lambda i: accounts.get_subscription(info.context, i)), cls.of
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, NewType, TypeAlias, TypeVar
@@ -12,7 +13,7 @@ from strawberry import relay
 from billing.money import Money as DomainMoney
 from billing.terms import BillingPeriod as DomainBillingPeriod
 from resolvers.context import Context
-from resolvers.errors import BadUserInput
+from resolvers.errors import BadUserInput, ObjectNotFound
 
 Info = strawberry.Info[Context, None]
 
@@ -65,6 +66,7 @@ def decode_cursor(type_name: str, cursor: str | None) -> int | None:
 
 
 N = TypeVar("N", bound=relay.Node)
+T = TypeVar("T")
 
 
 def keyset_connection(
@@ -125,3 +127,21 @@ async def resolve_nodes_by_id(
         row = next(found) if i is not None else None
         nodes.append(of(row) if row is not None else None)
     return nodes
+
+
+def visible_nodes(
+    get: Callable[[int], Awaitable[T]],
+) -> Callable[[list[int]], Awaitable[list[T | None]]]:
+    """A node fetcher over a root lookup: hidden objects come back as None, like missing ones.
+    The lookups run together, so their DataLoader batches them into one statement."""
+
+    async def visible(object_id: int) -> T | None:
+        try:
+            return await get(object_id)
+        except ObjectNotFound:
+            return None
+
+    async def fetch(ids: list[int]) -> list[T | None]:
+        return list(await asyncio.gather(*(visible(i) for i in ids)))
+
+    return fetch

@@ -39,6 +39,15 @@ class PriceNotFound(UserError):
     pass
 
 
+@strawberry.type(
+    name="ConflictError",
+    description="The object's current state does not allow this (already renewed, already "
+    "paid, an idempotency key used for another request).",
+)
+class Conflict(UserError):
+    pass
+
+
 @strawberry.type(description="What is wrong with one record of a batch.")
 class RecordProblem:
     index: int = strawberry.field(description="Position of the record in the batch, from 0.")
@@ -60,6 +69,7 @@ ERROR_TYPES: dict[type[domain.BillingError], type[UserError]] = {
     domain.NotFoundError: NotFound,
     domain.PriceNotFoundError: PriceNotFound,
     domain.InvalidBatchError: InvalidBatch,
+    domain.ConflictError: Conflict,
 }
 
 

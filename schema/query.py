@@ -7,13 +7,15 @@ from typing import Annotated, TypeAlias
 import strawberry
 from strawberry import relay
 
-from resolvers import accounts
+from resolvers import accounts, invoices
 from resolvers.principal import Permission as DomainPermission
 from resolvers.principal import Role as DomainRole
 from schema.accounts import Customer, Namespace, Subscription
 from schema.base import Info, decode_cursor, keyset_connection, node_id, page_size
 from schema.catalog import CatalogQuery
+from schema.invoices import AuditEvent, Invoice
 from schema.seat_data import SeatDataMutation
+from schema.subscriptions import SubscriptionMutation
 
 strawberry.enum(DomainRole, description="What kind of caller a token belongs to.")
 strawberry.enum(DomainPermission, description="Something a caller may do.")
@@ -99,6 +101,38 @@ class Query(CatalogQuery):
             await accounts.get_subscription(info.context, node_id("Subscription", id))
         )
 
+    @strawberry.field(description="One invoice by global id. Admins, analysts, its customer.")
+    async def invoice(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Invoice id.")],
+    ) -> Invoice:
+        return Invoice.of(await invoices.get_invoice(info.context, node_id("Invoice", id)))
+
+    @strawberry.field(description="The audit trail, oldest first. Admins.")
+    async def audit_events(
+        self,
+        info: Info,
+        subject: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only events of this subscription or invoice."),
+        ] = None,
+        first: Annotated[
+            int | None, strawberry.argument(description="Page size, 0 to 100; 20 by default.")
+        ] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description="Return events after this cursor.")
+        ] = None,
+    ) -> relay.Connection[AuditEvent]:
+        limit = page_size(first)
+        rows = await invoices.audit_events(
+            info.context,
+            subject=_subject(subject) if subject is not None else None,
+            after=decode_cursor("AuditEvent", after),
+            limit=limit + 1,
+        )
+        return keyset_connection(rows, limit, AuditEvent.of, "AuditEvent")
+
     @strawberry.field(
         description="A GitLab.com top-level group by its path, with its subscription."
     )
@@ -111,5 +145,15 @@ class Query(CatalogQuery):
 
 
 @strawberry.type(description="Change data. Each mutation runs in its own transaction.")
-class Mutation(SeatDataMutation):
+class Mutation(SeatDataMutation, SubscriptionMutation):
     pass
+
+
+def _subject(raw: strawberry.ID) -> tuple[str, int]:
+    """A subscription or invoice global id, as the audit trail names it."""
+    try:
+        kind, _ = relay.from_base64(raw)
+    except ValueError:
+        kind = "Subscription"
+    kind = kind if kind in {"Subscription", "Invoice"} else "Subscription"
+    return kind, node_id(kind, raw, "subject")

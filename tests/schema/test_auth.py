@@ -226,7 +226,7 @@ async def test_viewer_tells_role_and_permissions(
         "authenticated": True,
         "role": "CUSTOMER",
         "subject": "test-customer",
-        "permissions": ["READ_CATALOG", "READ_OWN_CUSTOMER"],
+        "permissions": ["MANAGE_OWN_SUBSCRIPTIONS", "READ_CATALOG", "READ_OWN_CUSTOMER"],
         "customer": {"name": "Acme Corp"},
     }
     analyst = data(await gql(query, token=token("analyst")))["viewer"]

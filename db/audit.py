@@ -1,0 +1,48 @@
+"""The audit trail: who changed what, when, with the values before and after."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from db.batch import keyset_page
+from db.tables import AuditEvent
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    actor: str,
+    action: str,
+    subject: tuple[str, int],
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    on: date,
+) -> None:
+    """Append one event. `before`/`after` hold JSON values (dates as ISO strings)."""
+    await session.execute(
+        insert(AuditEvent).values(
+            actor=actor,
+            action=action,
+            subject_type=subject[0],
+            subject_id=subject[1],
+            before=before,
+            after=after,
+            occurred_on=on,
+        )
+    )
+
+
+async def events_page(
+    session: AsyncSession, *, subject: tuple[str, int] | None, after: int | None, limit: int
+) -> list[AuditEvent]:
+    query = select(AuditEvent)
+    if subject is not None:
+        query = query.where(
+            col(AuditEvent.subject_type) == subject[0], col(AuditEvent.subject_id) == subject[1]
+        )
+    return await keyset_page(session, query, order_by=col(AuditEvent.id), after=after, limit=limit)

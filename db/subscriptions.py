@@ -1,0 +1,89 @@
+"""Subscription rows a change locks, and what the daily job finds due."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from billing.subscriptions import SubscriptionStatus
+from db.batch import rows_grouped_by_key
+from db.tables import Instance, Namespace, Subscription, SubscriptionAddOn
+
+ACTIVE = SubscriptionStatus.ACTIVE.value
+
+
+async def lock_subscription(session: AsyncSession, subscription_id: int) -> Subscription | None:
+    """The subscription, its row locked until the transaction ends: concurrent changes to one
+    subscription take turns."""
+    query = select(Subscription).where(col(Subscription.id) == subscription_id).with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def lock_namespace(session: AsyncSession, path: str) -> Namespace | None:
+    query = select(Namespace).where(col(Namespace.path) == path).with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def lock_instance(session: AsyncSession, instance_id: int) -> Instance | None:
+    query = select(Instance).where(col(Instance.id) == instance_id).with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def active_subscription_of(
+    session: AsyncSession, *, namespace_id: int | None, instance_id: int | None
+) -> Subscription | None:
+    column = Subscription.namespace_id if namespace_id is not None else Subscription.instance_id
+    query = select(Subscription).where(
+        col(column) == (namespace_id if namespace_id is not None else instance_id),
+        col(Subscription.status) == ACTIVE,
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def add_ons_of(session: AsyncSession, subscription_id: int) -> list[SubscriptionAddOn]:
+    query = (
+        select(SubscriptionAddOn)
+        .where(col(SubscriptionAddOn.subscription_id) == subscription_id)
+        .order_by(col(SubscriptionAddOn.id))
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def add_ons_by_subscription(
+    session: AsyncSession, subscription_ids: Sequence[int]
+) -> list[list[SubscriptionAddOn]]:
+    return await rows_grouped_by_key(
+        session,
+        SubscriptionAddOn,
+        SubscriptionAddOn.subscription_id,
+        subscription_ids,
+        order_by=SubscriptionAddOn.id,
+    )
+
+
+async def due_for_reconciliation(session: AsyncSession) -> list[int]:
+    """Active subscriptions with quarterly reconciliation and a quarter still to reconcile."""
+    query = (
+        select(col(Subscription.id))
+        .where(
+            col(Subscription.status) == ACTIVE,
+            col(Subscription.quarterly_reconciliation),
+            col(Subscription.quarters_reconciled) < 3,
+        )
+        .order_by(col(Subscription.id))
+    )
+    return [id_ for id_ in (await session.execute(query)).scalars() if id_ is not None]
+
+
+async def ending_by(session: AsyncSession, day: date) -> list[int]:
+    """Active subscriptions whose term has ended on or before `day`."""
+    query = (
+        select(col(Subscription.id))
+        .where(col(Subscription.status) == ACTIVE, col(Subscription.end_date) <= day)
+        .order_by(col(Subscription.id))
+    )
+    return [id_ for id_ in (await session.execute(query)).scalars() if id_ is not None]

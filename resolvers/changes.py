@@ -1,0 +1,235 @@
+"""How every billing mutation runs: one transaction that locks what it changes, an optional
+idempotency key, previews by rollback, and the audit trail.
+
+A preview runs the very same code as the real call and rolls it back at the end, so what it
+returns is exactly what the real call would have done on the same date, and it writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field, is_dataclass, replace
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
+
+from billing.charges import Charge
+from billing.errors import ConflictError, ErrorCode, InvalidInputError
+from db import audit, idempotency
+from db.invoices import write_invoice
+from db.subscriptions import add_ons_of
+from db.tables import Invoice, InvoiceLine, Namespace, Payment, Subscription, SubscriptionAddOn
+from resolvers.context import Context
+from resolvers.errors import Forbidden, Unauthenticated
+from resolvers.principal import Permission
+
+MAX_IDEMPOTENCY_KEY = 255
+
+SUBSCRIPTION_FIELDS = (
+    "status",
+    "plan_id",
+    "price_id",
+    "seats",
+    "start_date",
+    "end_date",
+    "auto_renew",
+    "cancelled_on",
+    "quarterly_reconciliation",
+    "quarters_reconciled",
+    "max_seats_used",
+    "pending_plan_id",
+    "renewal_seats",
+    "renewal_price_id",
+)
+INVOICE_FIELDS = ("number", "status", "currency", "total", "amount_paid", "issued_on")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a change did: the subscription as it is now, and the invoice or payment made."""
+
+    subscription: Subscription | None
+    invoice: Invoice | None = None
+    lines: list[InvoiceLine] = field(default_factory=list)
+    payment: Payment | None = None
+    preview: bool = False
+    replayed: bool = False
+
+    def reference(self) -> dict[str, int | None]:
+        return {
+            "subscription": self.subscription.id if self.subscription else None,
+            "invoice": self.invoice.id if self.invoice else None,
+            "payment": self.payment.id if self.payment else None,
+        }
+
+
+Change = Callable[[AsyncSession], Awaitable[Outcome]]
+
+
+def state(row: SQLModel, fields: tuple[str, ...]) -> dict[str, Any]:
+    """The audit trail's JSON view of a row's fields."""
+    values = {name: getattr(row, name) for name in fields}
+    return {k: v.isoformat() if isinstance(v, date) else v for k, v in values.items()}
+
+
+@dataclass(frozen=True)
+class Who:
+    """Who makes a change and on what day: the caller, or a job."""
+
+    actor: str
+    today: date
+
+    @classmethod
+    def of(cls, context: Context) -> Who:
+        return cls(context.principal.actor, context.clock.today())
+
+
+async def record(
+    session: AsyncSession,
+    who: Who,
+    action: str,
+    row: Subscription | Invoice,
+    before: dict[str, Any] | None,
+) -> None:
+    fields = SUBSCRIPTION_FIELDS if isinstance(row, Subscription) else INVOICE_FIELDS
+    assert row.id is not None
+    await audit.record(
+        session,
+        actor=who.actor,
+        action=action,
+        subject=(type(row).__name__, row.id),
+        before=before,
+        after=state(row, fields),
+        on=who.today,
+    )
+
+
+async def issue_invoice(
+    session: AsyncSession, who: Who, subscription: Subscription, charge: Charge
+) -> Outcome:
+    """Write the invoice for `charge` (dated today) and record it."""
+    assert subscription.id is not None
+    assert subscription.customer_id is not None
+    await session.flush()
+    invoice, lines = await write_invoice(
+        session,
+        charge=charge,
+        customer_id=subscription.customer_id,
+        subscription_id=subscription.id,
+        issued_on=who.today,
+    )
+    await record(session, who, "invoice.issued", invoice, None)
+    return Outcome(subscription, invoice, lines)
+
+
+def require(context: Context, permission: Permission | None = None) -> None:
+    """Anonymous callers and roles that may not change billing are refused outright."""
+    principal = context.principal
+    if not principal.authenticated:
+        raise Unauthenticated
+    wanted = (
+        {permission}
+        if permission
+        else {Permission.MANAGE_BILLING, Permission.MANAGE_OWN_SUBSCRIPTIONS}
+    )
+    if not wanted & principal.permissions:
+        raise Forbidden("change billing")
+
+
+async def run_change(
+    context: Context,
+    *,
+    operation: str,
+    request: object,
+    idempotency_key: str | None,
+    preview: bool,
+    change: Change,
+) -> Outcome:
+    """Run `change` in one transaction; with a key, at most once per caller and key."""
+    if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
+        raise InvalidInputError(
+            ErrorCode.INVALID_VALUE,
+            f"An idempotency key is 1 to {MAX_IDEMPOTENCY_KEY} characters.",
+            "idempotencyKey",
+        )
+    use_key = idempotency_key is not None and not preview
+    related: tuple[Namespace | None, list[SubscriptionAddOn]] = (None, [])
+    caller = context.principal.actor
+    async with context.transaction(commit=not preview) as session:
+        if use_key:
+            assert idempotency_key is not None
+            digest = _digest(request)
+            stored = await idempotency.claim(
+                session,
+                caller=caller,
+                key=idempotency_key,
+                operation=operation,
+                request_hash=digest,
+            )
+            if stored is not None:
+                if (stored.operation, stored.request_hash) != (operation, digest):
+                    raise ConflictError(
+                        ErrorCode.IDEMPOTENCY_KEY_REUSED,
+                        "This idempotency key was used for a different request.",
+                        "idempotencyKey",
+                    )
+                return await _replay(session, stored.result)
+        outcome = await change(session)
+        if preview:
+            related = await _related(session, outcome)
+        if use_key:
+            assert idempotency_key is not None
+            await idempotency.store(
+                session, caller=caller, key=idempotency_key, result=outcome.reference()
+            )
+    loaders = context.loaders
+    namespace, add_ons = related
+    if namespace is not None and namespace.id is not None:
+        loaders.namespace_by_id.prime(namespace.id, namespace, force=True)
+    if preview and outcome.subscription is not None and outcome.subscription.id is not None:
+        loaders.add_ons_by_subscription.prime(outcome.subscription.id, add_ons, force=True)
+    if outcome.subscription is not None and outcome.subscription.id is not None:
+        loaders.subscription_by_id.prime(outcome.subscription.id, outcome.subscription, force=True)
+    if outcome.invoice is not None and outcome.invoice.id is not None and outcome.lines:
+        loaders.lines_by_invoice.prime(outcome.invoice.id, outcome.lines, force=True)
+    return replace(outcome, preview=preview)
+
+
+async def _related(
+    session: AsyncSession, outcome: Outcome
+) -> tuple[Namespace | None, list[SubscriptionAddOn]]:
+    """What a preview's nested fields read besides the subscription (the rolled-back values
+    are served from the loaders' cache)."""
+    subscription = outcome.subscription
+    if subscription is None or subscription.id is None:
+        return None, []
+    namespace = None
+    if subscription.namespace_id is not None:
+        namespace = await session.get(Namespace, subscription.namespace_id)
+    return namespace, await add_ons_of(session, subscription.id)
+
+
+def _digest(request: object) -> str:
+    data = asdict(request) if is_dataclass(request) and not isinstance(request, type) else request
+    text = json.dumps(data, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+async def _replay(session: AsyncSession, reference: dict[str, Any]) -> Outcome:
+    def get(model: type[Any], key: str) -> Awaitable[Any]:
+        return session.get(model, reference[key]) if reference.get(key) else _none()
+
+    return Outcome(
+        subscription=await get(Subscription, "subscription"),
+        invoice=await get(Invoice, "invoice"),
+        payment=await get(Payment, "payment"),
+        replayed=True,
+    )
+
+
+async def _none() -> None:
+    return None

@@ -1,0 +1,238 @@
+"""Terms ending and starting: renewal pricing, true-up, quarterly reconciliation, expiry.
+Used by `subscriptionRenew` and by the daily job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from billing.charges import (
+    Charge,
+    ChargeKind,
+    Item,
+    Term,
+    charge_term,
+    quarter_ends,
+    reconcile_quarter,
+    true_up,
+)
+from billing.money import Money
+from billing.subscriptions import SubscriptionStatus
+from billing.terms import BillingPeriod, add_months, term_end
+from db.ingest import refresh_seat_figures
+from db.subscriptions import add_ons_of
+from db.tables import AddOn, AddOnPrice, Namespace, Plan, Price, Subscription, SubscriptionAddOn
+from resolvers.catalog import price_in_force
+from resolvers.changes import SUBSCRIPTION_FIELDS, Who, issue_invoice, record, state
+
+
+@dataclass(frozen=True)
+class NextTerm:
+    seats: int
+    billing_period: BillingPeriod
+
+
+async def seats_in_use(session: AsyncSession, subscription: Subscription) -> int:
+    """Billable users of a namespace subscription now. Self-managed instances report their
+    own counts (licenses issue); until then they count none."""
+    if subscription.namespace_id is None:
+        return 0
+    namespace = await session.get(Namespace, subscription.namespace_id)
+    assert namespace is not None
+    return namespace.seats_in_use
+
+
+async def recount(
+    session: AsyncSession, namespace: Namespace, subscription: Subscription, today: date
+) -> int:
+    """Recount the namespace under its subscription's plan (the plan decides whether guests
+    take a seat) and return the count; both rows are reloaded."""
+    assert namespace.id is not None
+    await session.flush()
+    await refresh_seat_figures(session, [namespace.id], today=today)
+    await session.refresh(namespace)
+    await session.refresh(subscription)
+    return namespace.seats_in_use
+
+
+async def price_next_term(
+    session: AsyncSession,
+    subscription: Subscription,
+    next_term: NextTerm,
+    *,
+    field: str,
+    price: Price | None = None,
+) -> tuple[Charge, Price, list[tuple[SubscriptionAddOn, AddOnPrice]]]:
+    """The renewal charge for the term that starts on the current end date: seats of the
+    plan it will be on (a pending downgrade applies), and its add-ons, at the catalog prices in
+    force that day (or at `price` when the renewal was bought earlier)."""
+    current = await session.get(Price, subscription.price_id)
+    assert current is not None
+    assert subscription.id is not None
+    term = Term(subscription.end_date, term_end(subscription.end_date, next_term.billing_period))
+    if price is None:
+        plan = await session.get(Plan, subscription.pending_plan_id or subscription.plan_id)
+        assert plan is not None
+        price = await price_in_force(
+            session,
+            Price,
+            plan,
+            currency=current.currency,
+            billing_period=next_term.billing_period,
+            on=term.start,
+            field=field,
+        )
+    else:
+        plan = await session.get(Plan, price.plan_id)
+        assert plan is not None
+    seat = Item(plan.name, next_term.seats, Money(price.unit_amount, price.currency))
+    charge = charge_term(ChargeKind.RENEWAL, [seat], term)
+    add_on_prices = []
+    for row in await add_ons_of(session, subscription.id):
+        add_on = await session.get(AddOn, row.add_on_id)
+        assert add_on is not None
+        unit = await price_in_force(
+            session,
+            AddOnPrice,
+            add_on,
+            currency=current.currency,
+            billing_period=next_term.billing_period,
+            on=term.start,
+            field=field,
+        )
+        item = Item(add_on.name, row.quantity, Money(unit.unit_amount, unit.currency))
+        charge += charge_term(ChargeKind.ADD_ON, [item], term)
+        add_on_prices.append((row, unit))
+    return charge, price, add_on_prices
+
+
+def true_up_charge(subscription: Subscription, plan: Plan, price: Price) -> Charge:
+    """The annual true-up of the ending term: seats used above those paid, at full price.
+    None with quarterly reconciliation (it charged as it went), or on free and trial plans."""
+    if subscription.quarterly_reconciliation or subscription.trial or plan.code == "free":
+        return Charge(price.currency, ())
+    return true_up(
+        subscription.seats,
+        subscription.max_seats_used,
+        Money(price.unit_amount, price.currency),
+        Term(subscription.start_date, subscription.end_date),
+    )
+
+
+async def start_next_term(
+    session: AsyncSession,
+    subscription: Subscription,
+    plan: Plan,
+    price: Price,
+    next_term: NextTerm,
+    *,
+    today: date,
+    bought: Price | None = None,
+) -> Charge:
+    """Close the ending term (its true-up) and start the next one; returns what to charge
+    (only the true-up when the renewal was bought in advance at `bought`)."""
+    owed = true_up_charge(subscription, plan, price)
+    renewal, next_price, add_on_prices = await price_next_term(
+        session, subscription, next_term, field="billingPeriod", price=bought
+    )
+    period = next_term.billing_period
+    subscription.start_date = subscription.end_date
+    subscription.end_date = term_end(subscription.start_date, period)
+    subscription.seats = next_term.seats
+    subscription.plan_id, subscription.price_id = next_price.plan_id, next_price.id
+    subscription.pending_plan_id = None
+    subscription.renewal_seats = subscription.renewal_price_id = None
+    subscription.quarters_reconciled = 0
+    subscription.quarterly_reconciliation &= period is BillingPeriod.ANNUAL
+    for row, unit in add_on_prices:
+        row.add_on_price_id = unit.id
+    billable = await seats_in_use(session, subscription)
+    subscription.max_seats_used = subscription.quarter_max_seats_used = billable
+    new_plan = await session.get(Plan, next_price.plan_id)
+    assert new_plan is not None
+    if subscription.namespace_id is not None and new_plan.excludes_guests != plan.excludes_guests:
+        namespace = await session.get(Namespace, subscription.namespace_id)
+        assert namespace is not None
+        await recount(session, namespace, subscription, today)
+    return owed if bought is not None else owed + renewal
+
+
+async def roll_over(session: AsyncSession, subscription: Subscription, who: Who) -> str:
+    """The term of this (locked, active) subscription has ended: start the renewal bought in
+    advance, renew automatically, or expire. Returns what happened."""
+    plan = await session.get(Plan, subscription.plan_id)
+    price = await session.get(Price, subscription.price_id)
+    assert plan is not None
+    assert price is not None
+    before = state(subscription, SUBSCRIPTION_FIELDS)
+    ended = subscription.end_date
+    if subscription.renewal_price_id is not None and subscription.renewal_seats is not None:
+        bought = await session.get(Price, subscription.renewal_price_id)
+        assert bought is not None
+        next_term = NextTerm(subscription.renewal_seats, BillingPeriod(bought.billing_period))
+        charge = await start_next_term(
+            session, subscription, plan, price, next_term, today=who.today, bought=bought
+        )
+        what = "renewed as bought"
+    elif subscription.auto_renew and subscription.cancelled_on is None:
+        billable = await seats_in_use(session, subscription)
+        seats = max(billable, 1) if subscription.namespace_id is not None else subscription.seats
+        next_term = NextTerm(seats, BillingPeriod(price.billing_period))
+        charge = await start_next_term(
+            session, subscription, plan, price, next_term, today=who.today
+        )
+        what = f"renewed automatically with {seats} seats"
+    else:
+        subscription.status = SubscriptionStatus.EXPIRED.value
+        await session.flush()
+        await record(session, who, "subscription.expired", subscription, before)
+        return f"subscription {subscription.id}: expired on {ended.isoformat()}"
+    await session.flush()
+    await record(session, who, "subscription.renewed", subscription, before)
+    if charge.lines:
+        outcome = await issue_invoice(session, who, subscription, charge)
+        assert outcome.invoice is not None
+        what += f", invoice {outcome.invoice.number} for {charge.total.amount} {charge.currency}"
+    return f"subscription {subscription.id}: {what} from {ended.isoformat()}"
+
+
+async def reconcile_due(session: AsyncSession, subscription: Subscription, who: Who) -> list[str]:
+    """Reconcile every quarter of the (locked) subscription's term that has ended by today:
+    charge the seats used above those paid for the rest of the term, and raise the seats."""
+    term = Term(subscription.start_date, subscription.end_date)
+    plan = await session.get(Plan, subscription.plan_id)
+    price = await session.get(Price, subscription.price_id)
+    assert plan is not None
+    assert price is not None
+    if term.end != add_months(term.start, 12) or subscription.trial or plan.code == "free":
+        return []
+    ends = quarter_ends(term)
+    done = []
+    while (
+        subscription.quarters_reconciled < 3 and ends[subscription.quarters_reconciled] <= who.today
+    ):
+        quarter = subscription.quarters_reconciled + 1
+        before = state(subscription, SUBSCRIPTION_FIELDS)
+        overage, charge = reconcile_quarter(
+            quarter,
+            subscription.seats,
+            subscription.quarter_max_seats_used,
+            Money(price.unit_amount, price.currency),
+            term,
+        )
+        subscription.seats += overage
+        subscription.quarters_reconciled = quarter
+        subscription.quarter_max_seats_used = await seats_in_use(session, subscription)
+        await session.flush()
+        await record(session, who, "subscription.reconciled", subscription, before)
+        what = f"subscription {subscription.id}: quarter {quarter} reconciled, {overage} seats over"
+        if charge.lines:
+            outcome = await issue_invoice(session, who, subscription, charge)
+            assert outcome.invoice is not None
+            what += (
+                f", invoice {outcome.invoice.number} for {charge.total.amount} {charge.currency}"
+            )
+        done.append(what)
+    return done
