@@ -20,7 +20,8 @@ SUBSCRIPTION_FIELDS = """
 """
 RESULT = f"""
   __typename
-  ... on SubscriptionChangeSuccess {{ preview replayed subscription {{ {SUBSCRIPTION_FIELDS} }} invoice {{ {INVOICE_FIELDS} }} }}
+  ... on SubscriptionChangeSuccess {{ preview replayed
+        subscription {{ {SUBSCRIPTION_FIELDS} }} invoice {{ {INVOICE_FIELDS} }} }}
   ... on UserError {{ code field message }}
 """
 
@@ -46,7 +47,8 @@ PAY = f"mutation($input: InvoicePayInput!) {{ invoicePay(input: $input) {{ {INVO
 VOID = (
     f"mutation($input: InvoiceVoidInput!) {{ invoiceVoid(input: $input) {{ {INVOICE_RESULT} }} }}"
 )
-NAMESPACE_SUBSCRIPTION = f"query($path: String!) {{ namespace(path: $path) {{ subscription {{ {SUBSCRIPTION_FIELDS} }} }} }}"
+NAMESPACE_SUBSCRIPTION = f"""query($path: String!) {{ namespace(path: $path) {{
+  subscription {{ {SUBSCRIPTION_FIELDS} }} }} }}"""
 
 
 def gid(type_name: str, database_id: int) -> str:
