@@ -1,0 +1,52 @@
+"""A year with quarterly reconciliation: overage charged at the end of quarter 1, seats added
+mid-term, quiet quarters 2 and 3, and an automatic renewal at the billable count."""
+
+from datetime import date
+
+from tests.scenarios.conftest import Story
+
+
+async def test_a_year_with_quarterly_reconciliation(story: Story) -> None:
+    # 2026-03-15: 8 developers; Acme buys 10 Premium seats with quarterly reconciliation
+    story.on(date(2026, 3, 15))
+    await story.members(8)
+    await story.buy(plan="premium", seats=10, quarterlyReconciliation=True)
+
+    # 2026-05-01: the team grows to 14 (4 above the seats paid)
+    story.on(date(2026, 5, 1))
+    await story.members(14)
+    figures = await story.subscription()
+    assert (figures["seatsInUse"], figures["maxSeatsUsed"]) == (14, 14)
+
+    # 2026-06-15, end of quarter 1: 4 seats over, charged for 3 quarters: 4 x 348.00 / 4 x 3
+    await story.run_daily(date(2026, 6, 15))
+    assert (await story.subscription())["seats"] == 14
+    # running the job again that day does nothing more
+    await story.run_daily(date(2026, 6, 15))
+
+    # 2026-07-01: 2 more seats for 257 of 365 days: 2 x 348.00 x 257/365 = 490.0603 -> 490.06
+    story.on(date(2026, 7, 1))
+    await story.add_seats(2)
+
+    # quarters 2 and 3 end with 14 in use and 16 paid: nothing to charge
+    await story.run_daily(date(2026, 9, 15))
+    await story.run_daily(date(2026, 12, 15))
+    assert (await story.subscription())["quartersReconciled"] == 3
+
+    # 2027-03-15: auto-renewal at the billable count (14), no true-up (reconciled quarterly)
+    report = await story.run_daily(date(2027, 3, 15))
+    assert any("renewed automatically with 14 seats" in line for line in report.done)
+    renewed = await story.subscription()
+    assert (renewed["seats"], renewed["startDate"], renewed["endDate"]) == (
+        14,
+        "2027-03-15",
+        "2028-03-15",
+    )
+    assert (renewed["maxSeatsUsed"], renewed["quartersReconciled"]) == (14, 0)
+
+    assert await story.invoices() == [
+        ("INV-2026-000001", "2026-03-15", [("purchase", 10, 348000)]),
+        ("INV-2026-000002", "2026-06-15", [("reconciliation", 4, 104400)]),
+        ("INV-2026-000003", "2026-07-01", [("seats", 2, 49006)]),
+        ("INV-2027-000001", "2027-03-15", [("renewal", 14, 487200)]),
+    ]
