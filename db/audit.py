@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -13,7 +13,7 @@ from db.batch import keyset_page
 from db.tables import AuditEvent
 
 
-async def record(
+def record(
     session: AsyncSession,
     *,
     actor: str,
@@ -23,9 +23,10 @@ async def record(
     after: dict[str, Any] | None,
     on: date,
 ) -> None:
-    """Append one event. `before`/`after` hold JSON values (dates as ISO strings)."""
-    await session.execute(
-        insert(AuditEvent).values(
+    """Append one event with the transaction's next flush (the events of one change are
+    written in one statement). `before`/`after` hold JSON values (dates as ISO strings)."""
+    session.add(
+        AuditEvent(
             actor=actor,
             action=action,
             subject_type=subject[0],

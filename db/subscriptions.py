@@ -11,7 +11,7 @@ from sqlmodel import col
 
 from billing.subscriptions import SubscriptionStatus
 from db.batch import rows_grouped_by_key
-from db.tables import Instance, Namespace, Subscription, SubscriptionAddOn
+from db.tables import Instance, Namespace, Plan, Price, Subscription, SubscriptionAddOn
 
 ACTIVE = SubscriptionStatus.ACTIVE.value
 
@@ -21,6 +21,21 @@ async def lock_subscription(session: AsyncSession, subscription_id: int) -> Subs
     subscription take turns."""
     query = select(Subscription).where(col(Subscription.id) == subscription_id).with_for_update()
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def lock_priced(
+    session: AsyncSession, subscription_id: int
+) -> tuple[Subscription, Plan, Price] | None:
+    """The subscription (locked, as `lock_subscription`) with its plan and price, at once."""
+    query = (
+        select(Subscription, Plan, Price)
+        .join(Plan, col(Plan.id) == Subscription.plan_id)
+        .join(Price, col(Price.id) == Subscription.price_id)
+        .where(col(Subscription.id) == subscription_id)
+        .with_for_update(of=Subscription)
+    )
+    row = (await session.execute(query)).one_or_none()
+    return None if row is None else (row[0], row[1], row[2])
 
 
 async def lock_namespace(session: AsyncSession, path: str) -> Namespace | None:

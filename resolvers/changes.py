@@ -88,7 +88,7 @@ class Who:
         return cls(context.principal.actor, context.clock.today())
 
 
-async def record(
+def record(
     session: AsyncSession,
     who: Who,
     action: str,
@@ -97,7 +97,7 @@ async def record(
 ) -> None:
     fields = SUBSCRIPTION_FIELDS if isinstance(row, Subscription) else INVOICE_FIELDS
     assert row.id is not None
-    await audit.record(
+    audit.record(
         session,
         actor=who.actor,
         action=action,
@@ -114,7 +114,6 @@ async def issue_invoice(
     """Write the invoice for `charge` (dated today) and record it."""
     assert subscription.id is not None
     assert subscription.customer_id is not None
-    await session.flush()
     invoice, lines = await write_invoice(
         session,
         charge=charge,
@@ -122,7 +121,7 @@ async def issue_invoice(
         subscription_id=subscription.id,
         issued_on=who.today,
     )
-    await record(session, who, "invoice.issued", invoice, None)
+    record(session, who, "invoice.issued", invoice, None)
     return Outcome(subscription, invoice, lines)
 
 

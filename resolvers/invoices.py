@@ -111,7 +111,7 @@ async def pay(
         if invoice.amount_paid == invoice.total:
             invoice.status = InvoiceStatus.PAID.value
         await session.flush()
-        await record(session, Who.of(context), "invoice.payment_received", invoice, before)
+        record(session, Who.of(context), "invoice.payment_received", invoice, before)
         return Outcome(None, invoice, payment=payment)
 
     return await run_change(
@@ -141,7 +141,7 @@ async def void(
         before = state(invoice, INVOICE_FIELDS)
         invoice.status = InvoiceStatus.VOID.value
         await session.flush()
-        await record(session, Who.of(context), "invoice.voided", invoice, before)
+        record(session, Who.of(context), "invoice.voided", invoice, before)
         return Outcome(None, invoice)
 
     return await run_change(

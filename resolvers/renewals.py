@@ -187,10 +187,10 @@ async def roll_over(session: AsyncSession, subscription: Subscription, who: Who)
     else:
         subscription.status = SubscriptionStatus.EXPIRED.value
         await session.flush()
-        await record(session, who, "subscription.expired", subscription, before)
+        record(session, who, "subscription.expired", subscription, before)
         return f"subscription {subscription.id}: expired on {ended.isoformat()}"
     await session.flush()
-    await record(session, who, "subscription.renewed", subscription, before)
+    record(session, who, "subscription.renewed", subscription, before)
     if charge.lines:
         outcome = await issue_invoice(session, who, subscription, charge)
         assert outcome.invoice is not None
@@ -226,7 +226,7 @@ async def reconcile_due(session: AsyncSession, subscription: Subscription, who: 
         subscription.quarters_reconciled = quarter
         subscription.quarter_max_seats_used = await seats_in_use(session, subscription)
         await session.flush()
-        await record(session, who, "subscription.reconciled", subscription, before)
+        record(session, who, "subscription.reconciled", subscription, before)
         what = f"subscription {subscription.id}: quarter {quarter} reconciled, {overage} seats over"
         if charge.lines:
             outcome = await issue_invoice(session, who, subscription, charge)

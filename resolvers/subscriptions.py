@@ -29,7 +29,7 @@ from db.subscriptions import (
     add_ons_of,
     lock_instance,
     lock_namespace,
-    lock_subscription,
+    lock_priced,
 )
 from db.tables import (
     AddOnPrice,
@@ -139,7 +139,7 @@ async def purchase(
         charge = charge_term(ChargeKind.PURCHASE, [seat], term)
         if add_on_items:
             charge += charge_term(ChargeKind.ADD_ON, add_on_items, term)
-        await record(session, Who.of(context), "subscription.purchased", subscription, None)
+        record(session, Who.of(context), "subscription.purchased", subscription, None)
         return await issue_invoice(session, Who.of(context), subscription, charge)
 
     return await run_change(
@@ -171,7 +171,7 @@ async def add_seats(
         charge = charge_prorated(ChargeKind.SEATS, item, term, on)
         before = state(subscription, SUBSCRIPTION_FIELDS)
         subscription.seats += seats
-        await record(session, Who.of(context), "subscription.seats_added", subscription, before)
+        record(session, Who.of(context), "subscription.seats_added", subscription, before)
         return await issue_invoice(session, Who.of(context), subscription, charge)
 
     return await run_change(
@@ -226,7 +226,7 @@ async def change_plan(
                 field="plan",
             )
             subscription.pending_plan_id = new_plan.id
-            await record(
+            record(
                 session, Who.of(context), "subscription.downgrade_scheduled", subscription, before
             )
             await session.flush()
@@ -259,7 +259,7 @@ async def change_plan(
             namespace = await session.get(Namespace, subscription.namespace_id)
             assert namespace is not None
             await renewals.recount(session, namespace, subscription, context.clock.today())
-        await record(session, Who.of(context), "subscription.upgraded", subscription, before)
+        record(session, Who.of(context), "subscription.upgraded", subscription, before)
         return await issue_invoice(session, Who.of(context), subscription, charge)
 
     return await run_change(
@@ -313,7 +313,7 @@ async def renew(
                 session, subscription, next_term, field="billingPeriod"
             )
             subscription.renewal_seats, subscription.renewal_price_id = seats, next_price.id
-        await record(session, Who.of(context), "subscription.renewed", subscription, before)
+        record(session, Who.of(context), "subscription.renewed", subscription, before)
         return await issue_invoice(session, Who.of(context), subscription, charge)
 
     return await run_change(
@@ -344,7 +344,7 @@ async def set_auto_renew(
         if enabled:
             subscription.cancelled_on = None
         await session.flush()
-        await record(session, Who.of(context), "subscription.auto_renew_set", subscription, before)
+        record(session, Who.of(context), "subscription.auto_renew_set", subscription, before)
         return Outcome(subscription)
 
     return await run_change(
@@ -381,7 +381,7 @@ async def cancel(
         subscription.cancelled_on = context.clock.today()
         subscription.auto_renew = False
         await session.flush()
-        await record(session, Who.of(context), "subscription.cancelled", subscription, before)
+        record(session, Who.of(context), "subscription.cancelled", subscription, before)
         return Outcome(subscription)
 
     return await run_change(
@@ -442,7 +442,7 @@ async def add_on_purchase(
             row.quantity += quantity
         item = Item(add_on.name, quantity, Money(unit.unit_amount, unit.currency))
         charge = charge_prorated(ChargeKind.ADD_ON, item, term, on)
-        await record(session, Who.of(context), "subscription.add_on_bought", subscription, None)
+        record(session, Who.of(context), "subscription.add_on_bought", subscription, None)
         return await issue_invoice(session, Who.of(context), subscription, charge)
 
     return await run_change(
@@ -460,11 +460,12 @@ async def locked(
 ) -> tuple[Subscription, Plan, Price]:
     """The caller's active subscription, locked, with its plan and price. Unless `ended`, its
     term must still be running (a term that has ended waits for renewal or expiry)."""
-    subscription = await lock_subscription(session, subscription_id)
-    if subscription is None or not context.principal.may_manage_customer(subscription.customer_id):
+    found = await lock_priced(session, subscription_id)
+    if found is None or not context.principal.may_manage_customer(found[0].customer_id):
         raise NotFoundError(
             ErrorCode.SUBSCRIPTION_NOT_FOUND, "There is no such subscription.", "subscription"
         )
+    subscription, plan, price = found
     if subscription.status != SubscriptionStatus.ACTIVE or (
         not ended and context.clock.today() >= subscription.end_date
     ):
@@ -473,10 +474,6 @@ async def locked(
             f"The subscription's term ended on {subscription.end_date.isoformat()}.",
             "subscription",
         )
-    plan = await session.get(Plan, subscription.plan_id)
-    price = await session.get(Price, subscription.price_id)
-    assert plan is not None
-    assert price is not None
     return subscription, plan, price
 
 
