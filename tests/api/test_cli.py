@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -111,6 +112,21 @@ async def test_db_upgrade_then_demo_data_twice_is_idempotent(
         )
         assert job.returncode == 0, job.stderr
         assert job.stdout.strip() == "2026-03-15: recounted 1 namespaces, wrote 4 snapshots"
+
+    # a year and a half after the demo's purchases every term has ended: each is renewed
+    # (auto-renew) or expired, and a second run for that day finds nothing more to do
+    later = (date.today() + timedelta(days=550)).isoformat()
+    daily = billing("jobs", "run-daily", "--date", later, cwd=tmp_path, DATABASE_URL=url)
+    assert daily.returncode == 0, daily.stderr
+    lines = daily.stdout.strip().splitlines()
+    assert all(line.startswith(f"{later}: ") for line in lines)
+    assert sum("renewed automatically" in line for line in lines) >= 3, lines
+    assert "seat snapshots" in lines[-1]
+    again = billing("jobs", "run-daily", "--date", later, cwd=tmp_path, DATABASE_URL=url)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip().splitlines() == [
+        f"{later}: recounted 1 namespaces, wrote 4 seat snapshots, forgot 0 idempotency keys"
+    ]
 
 
 def test_token_command_mints_a_verifiable_customer_token(tmp_path: Path) -> None:
