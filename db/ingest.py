@@ -322,7 +322,9 @@ async def refresh_seat_figures(
     the change cannot affect anyone else), recount them and raise the active subscriptions'
     peaks (of the term and of the running quarter). The namespace rows are locked first, in
     id order, so concurrent batches touching a namespace take turns and each counts what the
-    other committed: the peak misses nothing and only ever rises."""
+    other committed: the peak misses nothing and only ever rises. A term that has ended (its
+    renewal or expiry waits for the daily job) keeps the peak it had: later growth belongs to
+    the next term."""
     ids = sorted(set(namespace_ids))
     if not ids:
         return
@@ -331,7 +333,7 @@ async def refresh_seat_figures(
     )
     changes = await refresh_billable_members(session, ids, today=today, user_ids=user_ids)
     if user_ids is None:  # a full rebuild recounts, mending any drift
-        await _run(session, _RECOUNT, ids=ids, active=SubscriptionStatus.ACTIVE.value)
+        await _run(session, _RECOUNT, ids=ids, active=SubscriptionStatus.ACTIVE.value, today=today)
     else:  # per-user changes move the count by what they added and removed
         await _run(
             session,
@@ -339,6 +341,7 @@ async def refresh_seat_figures(
             ids=list(changes.delta),
             deltas=list(changes.delta.values()),
             active=SubscriptionStatus.ACTIVE.value,
+            today=today,
         )
 
 
@@ -352,7 +355,7 @@ UPDATE subscription s
 SET max_seats_used = greatest(s.max_seats_used, c.seats),
     quarter_max_seats_used = greatest(s.quarter_max_seats_used, c.seats)
 FROM counted c
-WHERE s.namespace_id = c.id AND s.status = :active
+WHERE s.namespace_id = c.id AND s.status = :active AND s.end_date > :today
   AND (s.max_seats_used < c.seats OR s.quarter_max_seats_used < c.seats)
 """
 _RECOUNT = _APPLY_COUNTS.replace(

@@ -42,7 +42,9 @@ reach AS (
     WHERE {users}
 ),
 plan_rule AS (
-    SELECT n.id AS namespace_id, coalesce(bool_or(p.excludes_guests), false) AS excludes_guests
+    SELECT n.id AS namespace_id,
+           coalesce(CAST(:excludes_guests AS boolean), bool_or(p.excludes_guests), false)
+               AS excludes_guests
     FROM namespace n
     LEFT JOIN subscription s ON s.namespace_id = n.id AND s.status = :active_subscription
     LEFT JOIN plan p ON p.id = s.plan_id
@@ -84,6 +86,7 @@ def _params(namespace_ids: Sequence[int], today: date, **more: Any) -> dict[str,
         "guest": int(AccessLevel.GUEST),
         "active_user": UserState.ACTIVE.value,
         "human": UserType.HUMAN.value,
+        "excludes_guests": None,  # the active subscription's plan decides
         **more,
     }
 
@@ -93,11 +96,19 @@ def _with_billable(select: str, users: str = ALL_USERS) -> Any:
 
 
 async def billable_counts(
-    session: AsyncSession, namespace_ids: Sequence[int], *, today: date
+    session: AsyncSession,
+    namespace_ids: Sequence[int],
+    *,
+    today: date,
+    excludes_guests: bool | None = None,
 ) -> list[int]:
-    """For each namespace id, how many users take a seat in it on `today` (from scratch)."""
+    """For each namespace id, how many users take a seat in it on `today` (from scratch),
+    under its active plan's guest rule or, when `excludes_guests` is given, under that one
+    (what a plan change would make of it)."""
     query = _with_billable("SELECT namespace_id, count(*) FROM billable GROUP BY namespace_id")
-    rows = await session.execute(query, _params(namespace_ids, today))
+    rows = await session.execute(
+        query, _params(namespace_ids, today, excludes_guests=excludes_guests)
+    )
     counts: dict[int, int] = dict(rows.all())
     return [counts.get(namespace_id, 0) for namespace_id in namespace_ids]
 

@@ -22,6 +22,7 @@ from billing.money import Money
 from billing.subscriptions import SubscriptionStatus
 from billing.terms import BillingPeriod, add_months, term_end
 from db.ingest import refresh_seat_figures
+from db.seats import billable_counts
 from db.subscriptions import add_ons_of
 from db.tables import AddOn, AddOnPrice, Namespace, Plan, Price, Subscription, SubscriptionAddOn
 from resolvers.catalog import price_in_force
@@ -42,6 +43,23 @@ async def seats_in_use(session: AsyncSession, subscription: Subscription) -> int
     namespace = await session.get(Namespace, subscription.namespace_id)
     assert namespace is not None
     return namespace.seats_in_use
+
+
+async def seats_in_use_next_term(
+    session: AsyncSession, subscription: Subscription, today: date
+) -> int:
+    """Billable users now under the plan of the next term (a pending downgrade from Ultimate
+    to Premium makes guests count): what a renewal's seats must cover."""
+    current = await session.get(Plan, subscription.plan_id)
+    upcoming = await session.get(Plan, subscription.pending_plan_id or subscription.plan_id)
+    assert current is not None
+    assert upcoming is not None
+    if subscription.namespace_id is None or upcoming.excludes_guests == current.excludes_guests:
+        return await seats_in_use(session, subscription)
+    [count] = await billable_counts(
+        session, [subscription.namespace_id], today=today, excludes_guests=upcoming.excludes_guests
+    )
+    return count
 
 
 async def recount(
@@ -177,7 +195,7 @@ async def roll_over(session: AsyncSession, subscription: Subscription, who: Who)
         )
         what = "renewed as bought"
     elif subscription.auto_renew and subscription.cancelled_on is None:
-        billable = await seats_in_use(session, subscription)
+        billable = await seats_in_use_next_term(session, subscription, who.today)
         seats = max(billable, 1) if subscription.namespace_id is not None else subscription.seats
         next_term = NextTerm(seats, BillingPeriod(price.billing_period))
         charge = await start_next_term(

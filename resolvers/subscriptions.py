@@ -294,7 +294,7 @@ async def renew(
             raise ConflictError(
                 ErrorCode.RENEWAL_SCHEDULED, "The next term is already bought.", "subscription"
             )
-        billable = await renewals.seats_in_use(session, subscription)
+        billable = await renewals.seats_in_use_next_term(session, subscription, today)
         if seats < billable:
             raise InvalidInputError(
                 ErrorCode.SEATS_BELOW_BILLABLE,

@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -115,7 +115,7 @@ async def test_db_upgrade_then_demo_data_twice_is_idempotent(
 
     # a year and a half after the demo's purchases every term has ended: each is renewed
     # (auto-renew) or expired, and a second run for that day finds nothing more to do
-    later = (date.today() + timedelta(days=550)).isoformat()
+    later = (datetime.now(UTC).date() + timedelta(days=550)).isoformat()
     daily = billing("jobs", "run-daily", "--date", later, cwd=tmp_path, DATABASE_URL=url)
     assert daily.returncode == 0, daily.stderr
     lines = daily.stdout.strip().splitlines()

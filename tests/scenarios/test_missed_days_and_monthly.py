@@ -5,19 +5,8 @@ mid-term that takes effect, at Premium prices, when the job renews it."""
 
 from datetime import date
 
-import pytest
-
 from tests.commerce import RENEW, result
 from tests.scenarios.conftest import Story
-
-DOWNGRADE_COUNTS_UNDER_OLD_PLAN = (
-    "bug: a renewal that applies a pending downgrade counts seats under the old plan's rule "
-    "(Ultimate: guests free), not the new plan's (Premium: guests take a seat)"
-)
-LATE_PEAK_CHARGED_TO_ENDED_TERM = (
-    "bug: a member who joins after the end date, before the job ran, raises the peak of the "
-    "term that already ended and is trued-up for it"
-)
 
 
 async def test_monthly_subscription_catches_up_after_missed_days(story: Story) -> None:
@@ -135,7 +124,6 @@ async def test_downgrade_scheduled_mid_term_takes_effect_at_renewal(story: Story
     ]
 
 
-@pytest.mark.xfail(strict=True, reason=DOWNGRADE_COUNTS_UNDER_OLD_PLAN)
 async def test_downgrade_with_guests_renews_at_the_premium_seat_count(story: Story) -> None:
     # 2026-03-15: 4 developers and 2 guests; on Ultimate the guests take no seat (4 in use);
     # Acme buys 4 Ultimate seats: 4 x 1188.00
@@ -163,7 +151,6 @@ async def test_downgrade_with_guests_renews_at_the_premium_seat_count(story: Sto
     ]
 
 
-@pytest.mark.xfail(strict=True, reason=DOWNGRADE_COUNTS_UNDER_OLD_PLAN)
 async def test_renewing_with_a_pending_downgrade_needs_seats_for_the_guests(
     story: Story,
 ) -> None:
@@ -190,7 +177,6 @@ async def test_renewing_with_a_pending_downgrade_needs_seats_for_the_guests(
     ]
 
 
-@pytest.mark.xfail(strict=True, reason=LATE_PEAK_CHARGED_TO_ENDED_TERM)
 async def test_a_member_who_joins_during_missed_days_is_not_trued_up_for_an_ended_month(
     story: Story,
 ) -> None:

@@ -4,8 +4,6 @@ new term and charges the annual true-up of the ending term as an invoice of its 
 
 from datetime import date
 
-import pytest
-
 from tests.scenarios.conftest import Story
 
 
@@ -94,13 +92,6 @@ async def test_early_renewal_then_true_up_invoice_on_the_end_date(story: Story) 
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: a member who joins on the end date, before the job ran, raises the peak of the "
-        "term that ended and is charged twice: a true-up for that term and a renewal seat"
-    ),
-)
 async def test_a_member_who_joins_on_the_end_date_is_not_trued_up_for_the_ended_term(
     story: Story,
 ) -> None:
