@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 
+from billing.charges import ChargeKind, ChargeLine, Item, Term, charge_term
 from billing.errors import ErrorCode, InvalidInputError
 from billing.money import Money
 from billing.terms import BillingPeriod, term_end
@@ -14,13 +14,6 @@ from billing.terms import BillingPeriod, term_end
 MIN_SEATS = 1
 MAX_SEATS = 100_000
 MAX_ADD_ON_QUANTITY = 100_000
-
-
-class LineKind(StrEnum):
-    """What a charge line is for."""
-
-    PURCHASE = "purchase"
-    ADD_ON = "add_on"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,32 +25,12 @@ class AddOnRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class PricedItem:
-    """Something to charge for a whole term: a name, how many, and the catalog price of one."""
-
-    description: str
-    quantity: int
-    unit_price: Money
-
-
-@dataclass(frozen=True, slots=True)
-class QuoteLine:
-    kind: LineKind
-    description: str
-    quantity: int
-    unit_price: Money
-    amount: Money
-    period_start: date
-    period_end: date
-
-
-@dataclass(frozen=True, slots=True)
 class Quote:
     currency: str
     billing_period: BillingPeriod
     start_date: date
     end_date: date
-    lines: tuple[QuoteLine, ...]
+    lines: tuple[ChargeLine, ...]
     total: Money
 
 
@@ -111,30 +84,21 @@ def validate_purchase(
 
 def price_purchase(
     *,
-    plan: PricedItem,
-    add_ons: Sequence[PricedItem],
+    plan: Item,
+    add_ons: Sequence[Item],
     start_date: date,
     billing_period: BillingPeriod,
 ) -> Quote:
-    """Lines and total of a new purchase: each item costs `quantity x unit price` for the term.
+    """Lines and total of a new purchase: each item costs `quantity x unit price` for the
+    whole term (`billing.charges.charge_term`), a PURCHASE line for the plan's seats and an
+    ADD_ON line per add-on.
 
     No proration: a purchase always buys a whole term. Example: 10 Premium seats at 348.00 USD a
     year plus 10 Duo Pro seats at 228.00 give lines of 3480.00 and 2280.00, total 5760.00 USD.
     Amounts are integer minor units, so nothing needs rounding.
     """
-    end_date = term_end(start_date, billing_period)
-    currency = plan.unit_price.currency
-    lines = tuple(
-        QuoteLine(
-            kind=kind,
-            description=item.description,
-            quantity=item.quantity,
-            unit_price=item.unit_price,
-            amount=Money(item.quantity * item.unit_price.minor_units, currency),
-            period_start=start_date,
-            period_end=end_date,
-        )
-        for kind, item in [(LineKind.PURCHASE, plan), *((LineKind.ADD_ON, a) for a in add_ons)]
-    )
-    total = Money(sum(line.amount.minor_units for line in lines), currency)
-    return Quote(currency, billing_period, start_date, end_date, lines, total)
+    term = Term(start_date, term_end(start_date, billing_period))
+    charge = charge_term(ChargeKind.PURCHASE, [plan], term)
+    if add_ons:
+        charge += charge_term(ChargeKind.ADD_ON, add_ons, term)
+    return Quote(charge.currency, billing_period, term.start, term.end, charge.lines, charge.total)

@@ -8,9 +8,10 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from billing.charges import Item
 from billing.errors import ErrorCode, NotFoundError, PriceNotFoundError
 from billing.money import Money, currency_exponent
-from billing.quotes import AddOnRequest, PricedItem, Quote, price_purchase, validate_purchase
+from billing.quotes import AddOnRequest, Quote, price_purchase, validate_purchase
 from billing.terms import BillingPeriod
 from db.catalog import P, add_ons_by_code, all_add_ons, all_plans, plan_by_code, prices_in_force
 from db.tables import AddOn, AddOnPrice, Plan, Price, Subscription, SubscriptionAddOn
@@ -45,48 +46,85 @@ async def quote_purchase(context: Context, command: QuoteCommand) -> Quote:
     start = command.start_date or today
     validate_purchase(seats=command.seats, add_ons=command.add_ons, start_date=start, today=today)
     async with context.db() as session:
-        plan = await plan_by_code(session, command.plan_code)
-        if plan is None:
-            raise NotFoundError(
-                ErrorCode.PLAN_NOT_FOUND, f"There is no plan {command.plan_code!r}.", "plan"
-            )
-        price = await price_in_force(
+        order = await price_order(
             session,
-            Price,
-            plan,
+            plan_code=command.plan_code,
+            seats=command.seats,
+            add_ons=command.add_ons,
             currency=command.currency,
             billing_period=command.billing_period,
             on=start,
-            field="currency",
+            price_field="currency",
         )
-        plan_item = PricedItem(plan.name, command.seats, Money(price.unit_amount, command.currency))
-        add_ons = await add_ons_by_code(session, [a.code for a in command.add_ons])
-        add_on_items = []
-        for index, request in enumerate(command.add_ons):
-            field = f"addOns.{index}.code"
-            add_on = add_ons.get(request.code)
-            if add_on is None:
-                raise NotFoundError(
-                    ErrorCode.ADD_ON_NOT_FOUND, f"There is no add-on {request.code!r}.", field
-                )
-            unit = await price_in_force(
-                session,
-                AddOnPrice,
-                add_on,
-                currency=command.currency,
-                billing_period=command.billing_period,
-                on=start,
-                field=field,
-            )
-            add_on_items.append(
-                PricedItem(add_on.name, request.quantity, Money(unit.unit_amount, command.currency))
-            )
-    return price_purchase(
-        plan=plan_item,
-        add_ons=add_on_items,
-        start_date=start,
-        billing_period=command.billing_period,
+    return order.quote(start, command.billing_period)
+
+
+@dataclass(frozen=True)
+class PricedOrder:
+    """A plan's seats and add-ons with the catalog prices in force on the day."""
+
+    plan: Plan
+    price: Price
+    seat: Item
+    add_ons: list[tuple[AddOn, AddOnPrice, Item]]
+
+    def quote(self, start: date, billing_period: BillingPeriod) -> Quote:
+        return price_purchase(
+            plan=self.seat,
+            add_ons=[item for _, _, item in self.add_ons],
+            start_date=start,
+            billing_period=billing_period,
+        )
+
+
+async def price_order(
+    session: AsyncSession,
+    *,
+    plan_code: str,
+    seats: int,
+    add_ons: Sequence[AddOnRequest],
+    currency: str,
+    billing_period: BillingPeriod,
+    on: date,
+    price_field: str,
+) -> PricedOrder:
+    """Look up the plan and add-ons by code and their prices on `on`; PLAN_NOT_FOUND,
+    ADD_ON_NOT_FOUND (field ``addOns.<i>.code``) or PRICE_NOT_FOUND (`price_field` for the
+    plan) when the catalog cannot sell them."""
+    plan = await plan_by_code(session, plan_code)
+    if plan is None:
+        raise NotFoundError(ErrorCode.PLAN_NOT_FOUND, f"There is no plan {plan_code!r}.", "plan")
+    price = await price_in_force(
+        session,
+        Price,
+        plan,
+        currency=currency,
+        billing_period=billing_period,
+        on=on,
+        field=price_field,
     )
+    found = await add_ons_by_code(session, [a.code for a in add_ons])
+    priced = []
+    for index, request in enumerate(add_ons):
+        field = f"addOns.{index}.code"
+        add_on = found.get(request.code)
+        if add_on is None:
+            raise NotFoundError(
+                ErrorCode.ADD_ON_NOT_FOUND, f"There is no add-on {request.code!r}.", field
+            )
+        unit = await price_in_force(
+            session,
+            AddOnPrice,
+            add_on,
+            currency=currency,
+            billing_period=billing_period,
+            on=on,
+            field=field,
+        )
+        item = Item(add_on.name, request.quantity, Money(unit.unit_amount, currency))
+        priced.append((add_on, unit, item))
+    seat = Item(plan.name, seats, Money(price.unit_amount, currency))
+    return PricedOrder(plan, price, seat, priced)
 
 
 async def price_in_force(

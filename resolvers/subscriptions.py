@@ -4,19 +4,18 @@ writes the invoice and the audit trail, and can be previewed or retried with a k
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.charges import (
+    Charge,
     ChargeKind,
     Item,
     Term,
     charge_plan_upgrade,
     charge_prorated,
-    charge_term,
 )
 from billing.errors import ConflictError, ErrorCode, InvalidInputError, NotFoundError
 from billing.money import Money
@@ -41,7 +40,7 @@ from db.tables import (
     SubscriptionAddOn,
 )
 from resolvers import renewals
-from resolvers.catalog import price_in_force
+from resolvers.catalog import price_in_force, price_order
 from resolvers.changes import (
     SUBSCRIPTION_FIELDS,
     Outcome,
@@ -90,15 +89,18 @@ async def purchase(
                 ErrorCode.CUSTOMER_NOT_FOUND, "There is no such customer.", "customer"
             )
         namespace = await _target(session, command, customer)
-        plan = await plan_by_code(session, command.plan_code)
-        if plan is None:
-            raise NotFoundError(
-                ErrorCode.PLAN_NOT_FOUND, f"There is no plan {command.plan_code!r}.", "plan"
-            )
         currency, period = customer.currency, command.billing_period
-        price = await price_in_force(
-            session, Price, plan, currency=currency, billing_period=period, on=start, field="plan"
+        order = await price_order(
+            session,
+            plan_code=command.plan_code,
+            seats=command.seats,
+            add_ons=command.add_ons,
+            currency=currency,
+            billing_period=period,
+            on=start,
+            price_field="plan",
         )
+        plan, price = order.plan, order.price
         term = Term(start, term_end(start, period))
         subscription = Subscription(
             customer_id=customer.id,
@@ -116,14 +118,15 @@ async def purchase(
         session.add(subscription)
         await session.flush()
         assert subscription.id is not None
-        add_on_items = await _buy_add_ons(
-            session,
-            subscription_id=subscription.id,
-            requests=command.add_ons,
-            currency=currency,
-            period=period,
-            on=start,
-        )
+        for add_on, unit, item in order.add_ons:
+            session.add(
+                SubscriptionAddOn(
+                    subscription_id=subscription.id,
+                    add_on_id=add_on.id,
+                    add_on_price_id=unit.id,
+                    quantity=item.quantity,
+                )
+            )
         if namespace is not None:
             billable = await renewals.recount(
                 session, namespace, subscription, context.clock.today()
@@ -135,10 +138,8 @@ async def purchase(
                     f"buy at least {billable} seats.",
                     "seats",
                 )
-        seat = Item(plan.name, command.seats, Money(price.unit_amount, currency))
-        charge = charge_term(ChargeKind.PURCHASE, [seat], term)
-        if add_on_items:
-            charge += charge_term(ChargeKind.ADD_ON, add_on_items, term)
+        quote = order.quote(term.start, period)
+        charge = Charge(quote.currency, quote.lines)
         record(session, Who.of(context), "subscription.purchased", subscription, None)
         return await issue_invoice(session, Who.of(context), subscription, charge)
 
@@ -512,45 +513,6 @@ async def _target(
             field,
         )
     return namespace
-
-
-async def _buy_add_ons(
-    session: AsyncSession,
-    *,
-    subscription_id: int,
-    requests: Sequence[AddOnRequest],
-    currency: str,
-    period: BillingPeriod,
-    on: date,
-) -> list[Item]:
-    found = await add_ons_by_code(session, [r.code for r in requests])
-    items = []
-    for index, request in enumerate(requests):
-        field = f"addOns.{index}.code"
-        add_on = found.get(request.code)
-        if add_on is None:
-            raise NotFoundError(
-                ErrorCode.ADD_ON_NOT_FOUND, f"There is no add-on {request.code!r}.", field
-            )
-        unit = await price_in_force(
-            session,
-            AddOnPrice,
-            add_on,
-            currency=currency,
-            billing_period=period,
-            on=on,
-            field=field,
-        )
-        session.add(
-            SubscriptionAddOn(
-                subscription_id=subscription_id,
-                add_on_id=add_on.id,
-                add_on_price_id=unit.id,
-                quantity=request.quantity,
-            )
-        )
-        items.append(Item(add_on.name, request.quantity, Money(unit.unit_amount, currency)))
-    return items
 
 
 def _term_and_day(subscription: Subscription, today: date) -> tuple[Term, date]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from typing import Annotated, Self, TypeAlias
+from typing import Annotated, Self
 
 import strawberry
 from strawberry import relay
@@ -16,9 +16,7 @@ from db import tables
 from resolvers import catalog
 from schema.base import BillingPeriod, Info, Money, resolve_nodes_by_id
 from schema.errors import InvalidInput, NotFound, PriceNotFound, user_error
-
-strawberry.enum(domain.LineKind, description="What a charge line is for.")
-LineKind: TypeAlias = domain.LineKind
+from schema.invoices import InvoiceLineKind
 
 
 @strawberry.type
@@ -189,7 +187,9 @@ class QuoteInput:
 
 @strawberry.type(description="One charge: quantity times unit price over a service period.")
 class QuoteLine:
-    kind: LineKind = strawberry.field(description="What the line charges for.")
+    kind: InvoiceLineKind = strawberry.field(
+        description="What the line charges for: PURCHASE or ADD_ON in a quote."
+    )
     description: str = strawberry.field(description="What is bought, for people.")
     quantity: int = strawberry.field(description="How many units.")
     unit_price: Money = strawberry.field(description="Price of one unit for the period.")

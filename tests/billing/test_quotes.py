@@ -2,15 +2,10 @@ from datetime import date
 
 import pytest
 
+from billing.charges import ChargeKind, Item
 from billing.errors import ErrorCode, InvalidInputError
 from billing.money import Money
-from billing.quotes import (
-    AddOnRequest,
-    LineKind,
-    PricedItem,
-    price_purchase,
-    validate_purchase,
-)
+from billing.quotes import AddOnRequest, price_purchase, validate_purchase
 from billing.terms import BillingPeriod
 
 TODAY = date(2026, 3, 15)
@@ -18,14 +13,14 @@ TODAY = date(2026, 3, 15)
 
 def test_purchase_lines_and_total_are_exact() -> None:
     quote = price_purchase(
-        plan=PricedItem("Premium", 10, Money(34800, "USD")),
-        add_ons=[PricedItem("GitLab Duo Pro", 3, Money(22800, "USD"))],
+        plan=Item("Premium", 10, Money(34800, "USD")),
+        add_ons=[Item("GitLab Duo Pro", 3, Money(22800, "USD"))],
         start_date=TODAY,
         billing_period=BillingPeriod.ANNUAL,
     )
     assert [(line.kind, line.quantity, line.amount) for line in quote.lines] == [
-        (LineKind.PURCHASE, 10, Money(348000, "USD")),
-        (LineKind.ADD_ON, 3, Money(68400, "USD")),
+        (ChargeKind.PURCHASE, 10, Money(348000, "USD")),
+        (ChargeKind.ADD_ON, 3, Money(68400, "USD")),
     ]
     assert quote.total == Money(416400, "USD")
     assert (quote.start_date, quote.end_date) == (TODAY, date(2027, 3, 15))
@@ -36,7 +31,7 @@ def test_purchase_lines_and_total_are_exact() -> None:
 
 def test_largest_purchase_stays_exact_beyond_32_bits() -> None:
     quote = price_purchase(
-        plan=PricedItem("Ultimate", 100_000, Money(118800, "USD")),
+        plan=Item("Ultimate", 100_000, Money(118800, "USD")),
         add_ons=[],
         start_date=TODAY,
         billing_period=BillingPeriod.ANNUAL,
