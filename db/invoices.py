@@ -117,7 +117,9 @@ async def write_invoice(
 
 async def lock_invoice(session: AsyncSession, invoice_id: int) -> Invoice | None:
     query = select(Invoice).where(col(Invoice.id) == invoice_id).with_for_update()
-    return (await session.execute(query)).scalar_one_or_none()
+    return (
+        await session.execute(query, execution_options={"populate_existing": True})
+    ).scalar_one_or_none()
 
 
 async def lines_by_invoice(

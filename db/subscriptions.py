@@ -14,13 +14,16 @@ from db.batch import rows_grouped_by_key
 from db.tables import Instance, Namespace, Plan, Price, Subscription, SubscriptionAddOn
 
 ACTIVE = SubscriptionStatus.ACTIVE.value
+# A locked row must be read from the database, not served from the session's identity map
+# (a request's session may hold an older copy of it).
+_FRESH = {"populate_existing": True}
 
 
 async def lock_subscription(session: AsyncSession, subscription_id: int) -> Subscription | None:
     """The subscription, its row locked until the transaction ends: concurrent changes to one
-    subscription take turns."""
+    subscription take turns. The row is read afresh even when the session has it already."""
     query = select(Subscription).where(col(Subscription.id) == subscription_id).with_for_update()
-    return (await session.execute(query)).scalar_one_or_none()
+    return (await session.execute(query, execution_options=_FRESH)).scalar_one_or_none()
 
 
 async def lock_priced(
@@ -34,18 +37,30 @@ async def lock_priced(
         .where(col(Subscription.id) == subscription_id)
         .with_for_update(of=Subscription)
     )
-    row = (await session.execute(query)).one_or_none()
+    row = (await session.execute(query, execution_options=_FRESH)).one_or_none()
     return None if row is None else (row[0], row[1], row[2])
+
+
+async def lock_namespace_of(session: AsyncSession, subscription_id: int) -> None:
+    """Lock the namespace of a subscription before the subscription itself, when the change
+    may recount its seats: ingestion locks namespaces, then raises their subscriptions' peaks,
+    so taking the two in the other order could deadlock with it."""
+    await session.execute(
+        select(col(Namespace.id))
+        .join(Subscription, col(Subscription.namespace_id) == Namespace.id)
+        .where(col(Subscription.id) == subscription_id)
+        .with_for_update(of=Namespace)
+    )
 
 
 async def lock_namespace(session: AsyncSession, path: str) -> Namespace | None:
     query = select(Namespace).where(col(Namespace.path) == path).with_for_update()
-    return (await session.execute(query)).scalar_one_or_none()
+    return (await session.execute(query, execution_options=_FRESH)).scalar_one_or_none()
 
 
 async def lock_instance(session: AsyncSession, instance_id: int) -> Instance | None:
     query = select(Instance).where(col(Instance.id) == instance_id).with_for_update()
-    return (await session.execute(query)).scalar_one_or_none()
+    return (await session.execute(query, execution_options=_FRESH)).scalar_one_or_none()
 
 
 async def active_subscription_of(

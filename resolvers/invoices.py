@@ -175,3 +175,14 @@ async def audit_events(
         raise Forbidden("read the audit trail")
     async with context.db() as session:
         return await events_page(session, subject=subject, after=after, limit=limit)
+
+
+async def get_audit_event(context: Context, event_id: int) -> AuditEvent:
+    """One event of the audit trail; like every list of it, for admins only."""
+    if Permission.MANAGE_BILLING not in context.principal.permissions:
+        raise ObjectNotFound("AuditEvent", event_id)
+    async with context.db() as session:
+        event = await session.get(AuditEvent, event_id)
+    if event is None:
+        raise ObjectNotFound("AuditEvent", event_id)
+    return event

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.errors import BillingError
@@ -13,7 +14,12 @@ from billing.subscriptions import SubscriptionStatus
 from db.idempotency import purge
 from db.ingest import refresh_seat_figures
 from db.snapshots import namespaces_with_members, write_snapshots
-from db.subscriptions import due_for_reconciliation, ending_by, lock_subscription
+from db.subscriptions import (
+    due_for_reconciliation,
+    ending_by,
+    lock_namespace_of,
+    lock_subscription,
+)
 from db.tables import Subscription
 from resolvers.changes import Who
 from resolvers.renewals import reconcile_due, roll_over
@@ -61,16 +67,20 @@ async def run_daily(session: AsyncSession, *, day: date) -> DailyReport:
 
     async def each(ids: list[int], step: Callable[[Subscription], Awaitable[list[str]]]) -> None:
         for subscription_id in ids:
-            subscription = await lock_subscription(session, subscription_id)
-            if subscription is None or subscription.status != SubscriptionStatus.ACTIVE:
-                await session.rollback()
-                continue
             try:
+                await lock_namespace_of(session, subscription_id)  # before the subscription
+                subscription = await lock_subscription(session, subscription_id)
+                if subscription is None or subscription.status != SubscriptionStatus.ACTIVE:
+                    await session.rollback()
+                    continue
                 done.extend(await step(subscription))
                 await session.commit()
             except BillingError as error:
                 await session.rollback()
                 failed.append(f"subscription {subscription_id}: {error.message}")
+            except DBAPIError as error:  # e.g. a deadlock: the others still get their turn
+                await session.rollback()
+                failed.append(f"subscription {subscription_id}: {type(error.orig).__name__}")
 
     async def reconcile(subscription: Subscription) -> list[str]:
         return await reconcile_due(session, subscription, who)

@@ -194,7 +194,7 @@ async def roll_over(session: AsyncSession, subscription: Subscription, who: Who)
             session, subscription, plan, price, next_term, today=who.today, bought=bought
         )
         what = "renewed as bought"
-    elif subscription.auto_renew and subscription.cancelled_on is None:
+    elif subscription.auto_renew and subscription.cancelled_on is None and not subscription.trial:
         billable = await seats_in_use_next_term(session, subscription, who.today)
         seats = max(billable, 1) if subscription.namespace_id is not None else subscription.seats
         next_term = NextTerm(seats, BillingPeriod(price.billing_period))

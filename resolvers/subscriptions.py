@@ -28,6 +28,7 @@ from db.subscriptions import (
     add_ons_of,
     lock_instance,
     lock_namespace,
+    lock_namespace_of,
     lock_priced,
 )
 from db.tables import (
@@ -52,6 +53,7 @@ from resolvers.changes import (
     state,
 )
 from resolvers.context import Context
+from resolvers.principal import Permission
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ async def purchase(
             raise NotFoundError(
                 ErrorCode.CUSTOMER_NOT_FOUND, "There is no such customer.", "customer"
             )
-        namespace = await _target(session, command, customer)
+        namespace = await _target(session, context, command, customer)
         currency, period = customer.currency, command.billing_period
         order = await price_order(
             session,
@@ -165,7 +167,7 @@ async def add_seats(
     require(context)
 
     async def change(session: AsyncSession) -> Outcome:
-        subscription, plan, price = await locked(session, context, subscription_id)
+        subscription, plan, price = await locked(session, context, subscription_id, paid=True)
         _check_quantity(seats, MAX_SEATS - subscription.seats, "seats", "Seats")
         term, on = _term_and_day(subscription, context.clock.today())
         item = Item(plan.name, seats, Money(price.unit_amount, price.currency))
@@ -198,16 +200,26 @@ async def change_plan(
     require(context)
 
     async def change(session: AsyncSession) -> Outcome:
-        subscription, plan, price = await locked(session, context, subscription_id)
+        subscription, plan, price = await locked(
+            session, context, subscription_id, paid=True, recounts=True
+        )
         new_plan = await plan_by_code(session, plan_code)
         if new_plan is None:
             raise NotFoundError(
                 ErrorCode.PLAN_NOT_FOUND, f"There is no plan {plan_code!r}.", "plan"
             )
-        if new_plan.id == subscription.plan_id:
+        if new_plan.id == subscription.plan_id and subscription.pending_plan_id is None:
             raise InvalidInputError(
                 ErrorCode.SAME_PLAN, f"The subscription is already on {plan.name}.", "plan"
             )
+        if new_plan.id == subscription.plan_id:  # staying: the downgrade is withdrawn
+            before = state(subscription, SUBSCRIPTION_FIELDS)
+            subscription.pending_plan_id = None
+            await session.flush()
+            record(
+                session, Who.of(context), "subscription.downgrade_withdrawn", subscription, before
+            )
+            return Outcome(subscription)
         if subscription.renewal_seats is not None:
             raise ConflictError(
                 ErrorCode.RENEWAL_SCHEDULED,
@@ -290,7 +302,9 @@ async def renew(
 
     async def change(session: AsyncSession) -> Outcome:
         today = context.clock.today()
-        subscription, plan, price = await locked(session, context, subscription_id, ended=True)
+        subscription, plan, price = await locked(
+            session, context, subscription_id, ended=True, paid=True, recounts=True
+        )
         if subscription.renewal_seats is not None:
             raise ConflictError(
                 ErrorCode.RENEWAL_SCHEDULED, "The next term is already bought.", "subscription"
@@ -375,7 +389,7 @@ async def cancel(
         if subscription.renewal_seats is not None:
             raise ConflictError(
                 ErrorCode.RENEWAL_SCHEDULED,
-                "The next term is already bought; the billing team can cancel it.",
+                "The next term is already bought; it can no longer be cancelled.",
                 "subscription",
             )
         before = state(subscription, SUBSCRIPTION_FIELDS)
@@ -408,8 +422,14 @@ async def add_on_purchase(
     require(context)
 
     async def change(session: AsyncSession) -> Outcome:
-        subscription, _, price = await locked(session, context, subscription_id)
+        subscription, _, price = await locked(session, context, subscription_id, paid=True)
         assert subscription.id is not None
+        if subscription.renewal_seats is not None:
+            raise ConflictError(
+                ErrorCode.RENEWAL_SCHEDULED,
+                "The next term is already bought; add add-ons after it starts.",
+                "subscription",
+            )
         term, on = _term_and_day(subscription, context.clock.today())
         owned = {row.add_on_id: row for row in await add_ons_of(session, subscription.id)}
         add_on = (await add_ons_by_code(session, [add_on_code])).get(add_on_code)
@@ -457,10 +477,20 @@ async def add_on_purchase(
 
 
 async def locked(
-    session: AsyncSession, context: Context, subscription_id: int, *, ended: bool = False
+    session: AsyncSession,
+    context: Context,
+    subscription_id: int,
+    *,
+    ended: bool = False,
+    paid: bool = False,
+    recounts: bool = False,
 ) -> tuple[Subscription, Plan, Price]:
     """The caller's active subscription, locked, with its plan and price. Unless `ended`, its
-    term must still be running (a term that has ended waits for renewal or expiry)."""
+    term must still be running (a term that has ended waits for renewal or expiry); with
+    `paid`, it may not be a trial (a trial is ended by buying). A change that `recounts` seats
+    locks the namespace first (see `lock_namespace_of`)."""
+    if recounts:
+        await lock_namespace_of(session, subscription_id)
     found = await lock_priced(session, subscription_id)
     if found is None or not context.principal.may_manage_customer(found[0].customer_id):
         raise NotFoundError(
@@ -475,17 +505,26 @@ async def locked(
             f"The subscription's term ended on {subscription.end_date.isoformat()}.",
             "subscription",
         )
+    if paid and subscription.trial:
+        raise ConflictError(
+            ErrorCode.TRIAL_SUBSCRIPTION,
+            "A trial is not billed; buy a subscription (subscriptionPurchase ends the trial).",
+            "subscription",
+        )
     return subscription, plan, price
 
 
 async def _target(
-    session: AsyncSession, command: PurchaseCommand, customer: Customer
+    session: AsyncSession, context: Context, command: PurchaseCommand, customer: Customer
 ) -> Namespace | None:
-    """The namespace (locked; claimed for the customer if nobody owns it) or instance that
-    the purchase is for, when it has no active subscription."""
+    """The namespace (locked) or instance the purchase is for. A customer buys for its own
+    namespaces; the billing team may also sell an unowned one, which becomes the customer's.
+    An active trial ends with the purchase; any other active subscription is in the way."""
     if command.namespace_path is not None:
         namespace = await lock_namespace(session, command.namespace_path)
-        if namespace is None or namespace.customer_id not in (None, customer.id):
+        owner = namespace.customer_id if namespace else None
+        claimable = owner is None and Permission.MANAGE_BILLING in context.principal.permissions
+        if namespace is None or (owner != customer.id and not claimable):
             raise NotFoundError(
                 ErrorCode.NAMESPACE_NOT_FOUND,
                 f"There is no namespace {command.namespace_path!r}.",
@@ -506,7 +545,12 @@ async def _target(
         namespace = None
         existing = await active_subscription_of(session, namespace_id=None, instance_id=instance.id)
         field = "instance"
-    if existing is not None:
+    if existing is not None and existing.trial:
+        before = state(existing, SUBSCRIPTION_FIELDS)
+        existing.status = SubscriptionStatus.EXPIRED.value
+        await session.flush()
+        record(session, Who.of(context), "subscription.trial_ended", existing, before)
+    elif existing is not None:
         raise ConflictError(
             ErrorCode.SUBSCRIPTION_EXISTS,
             "It already has an active subscription; add seats, change plan or renew it.",

@@ -175,3 +175,11 @@ class AuditEvent(relay.Node):
             occurred_on=row.occurred_on,
             recorded_at=row.created_at,
         )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[AuditEvent | None]:
+        return await resolve_nodes_by_id(
+            node_ids, visible_nodes(lambda i: invoices.get_audit_event(info.context, i)), cls.of
+        )

@@ -7,22 +7,32 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from api.app import create_app
 from api.settings import Settings
 from db.demo import load_demo_data
 from db.engine import make_engine, make_sessionmaker
 from db.tables import Customer, Invoice, Subscription
+from resolvers import subscriptions
+from resolvers.context import Context
+from resolvers.principal import Principal, Role
 from tests.commerce import ADD_SEATS, gid, result
 from tests.conftest import TODAY, FixedClock
 
 
 @pytest.fixture
-async def live(
-    settings: Settings, make_database: Callable[..., Awaitable[str]]
-) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+async def engine_of_live(make_database: Callable[..., Awaitable[str]]) -> AsyncIterator[Any]:
     engine = make_engine(await make_database(), pool_size=10)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def live(
+    settings: Settings, engine_of_live: Any
+) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+    engine = engine_of_live
     sessions = make_sessionmaker(engine)
     async with sessions() as session, session.begin():
         await load_demo_data(session, today=TODAY)
@@ -31,7 +41,6 @@ async def live(
         transport=httpx.ASGITransport(app=app), base_url="http://test"
     ) as client:
         yield client, sessions
-    await engine.dispose()
 
 
 async def _acme(sessions: Any) -> tuple[int, int]:
@@ -90,3 +99,63 @@ async def test_fifty_concurrent_seat_additions_each_count_once(
         subscription = await session.get(Subscription, subscription_id)
     assert subscription is not None
     assert subscription.seats == 76
+
+
+def _context(sessions: Any, customer_id: int) -> Context:
+    return Context(Principal(Role.CUSTOMER, "race", customer_id), FixedClock(), "r", sessions)
+
+
+async def test_a_second_change_in_one_request_sees_what_others_committed(
+    live: tuple[httpx.AsyncClient, Any],
+) -> None:
+    # one request changing the subscription twice, another request committing in between:
+    # the lock reads the row afresh, so all three seats count
+    _, sessions = live
+    customer_id, subscription_id = await _acme(sessions)
+    request, other = _context(sessions, customer_id), _context(sessions, customer_id)
+    for context in (request, other, request):
+        await subscriptions.add_seats(
+            context, subscription_id, 1, idempotency_key=None, preview=False
+        )
+    await request.close()
+    await other.close()
+    async with sessions() as session:
+        subscription = await session.get(Subscription, subscription_id)
+    assert subscription is not None
+    assert subscription.seats == 28
+
+
+async def test_an_upgrade_waits_for_seat_ingestion_instead_of_deadlocking(
+    live: tuple[httpx.AsyncClient, Any], engine_of_live: Any
+) -> None:
+    # ingestion locks the namespace, then raises the subscription's peak; an upgrade (which
+    # recounts seats) arriving in between waits for the namespace instead of holding the
+    # subscription against it
+    _, sessions = live
+    customer_id, subscription_id = await _acme(sessions)
+    async with sessions() as session:
+        subscription = await session.get(Subscription, subscription_id)
+        assert subscription is not None
+        namespace_id = subscription.namespace_id
+    async with engine_of_live.connect() as ingestion:
+        transaction = await ingestion.begin()
+        await ingestion.execute(
+            text("SELECT id FROM namespace WHERE id = :n FOR UPDATE"), {"n": namespace_id}
+        )
+        context = _context(sessions, customer_id)
+        upgrade = asyncio.create_task(
+            subscriptions.change_plan(
+                context, subscription_id, "ultimate", idempotency_key=None, preview=False
+            )
+        )
+        await asyncio.sleep(0.3)
+        await ingestion.execute(
+            text("UPDATE subscription SET max_seats_used = max_seats_used + 1 WHERE id = :s"),
+            {"s": subscription_id},
+        )
+        await transaction.commit()
+        outcome = await upgrade
+        await context.close()
+    assert outcome.invoice is not None
+    assert outcome.subscription is not None
+    assert outcome.subscription.max_seats_used >= 1

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.tables import Customer, Invoice, InvoiceLine, Subscription
+from db.tables import Customer, Invoice, InvoiceLine, Namespace, Subscription
 from resolvers.jobs import DailyReport, run_daily
 from tests.commerce import (
     ADD_ON_PURCHASE,
@@ -142,6 +142,10 @@ async def story(
         await session.execute(select(Customer).where(Customer.name == "Acme Corp"))
     ).scalar_one()
     assert acme.id is not None
+    # GitLab.com links the group to Acme's account; Acme then buys for it itself
+    await session.execute(
+        update(Namespace).where(Namespace.path == NAMESPACE).values(customer_id=acme.id)
+    )
     told = Story(gql, token, session, clock, acme.id)
     group = [{"kind": "GROUP", "id": GROUP, "fullPath": NAMESPACE, "name": "Hobby Project"}]
     await push(gql, SOURCES, group, told.gitlab)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.tables import Customer, Invoice, Subscription
+from db.tables import Customer, Invoice, Namespace, Subscription
 from tests.commerce import (
     ADD_ON_PURCHASE,
     ADD_SEATS,
@@ -33,7 +33,7 @@ Tokens = dict[str, str]
 
 
 @pytest.fixture
-async def ids(session: AsyncSession) -> dict[str, Any]:
+async def ids(demo: None, session: AsyncSession) -> dict[str, Any]:
     customers = {c.name: c.id for c in (await session.execute(select(Customer))).scalars()}
     subscriptions = {
         s.namespace_id or -1: s for s in (await session.execute(select(Subscription))).scalars()
@@ -53,10 +53,23 @@ def acme_token(token: Callable[..., str], ids: dict[str, Any]) -> str:
     return token("customer", ids["acme_customer"])
 
 
+@pytest.fixture
+async def acme_owns_hobby(session: AsyncSession, ids: dict[str, Any]) -> None:
+    """GitLab.com has linked `hobby-project` to Acme's account; it has no subscription."""
+    await session.execute(
+        update(Namespace)
+        .where(Namespace.path == "hobby-project")
+        .values(customer_id=ids["acme_customer"])
+    )
+    await session.commit()
+
+
+@pytest.mark.usefixtures("acme_owns_hobby")
 async def test_purchase_creates_the_subscription_and_its_invoice(
     gql: GraphQL, acme_token: str, ids: dict[str, Any], session: AsyncSession
 ) -> None:
-    # given an unowned namespace, when Acme buys 10 Premium seats with 2 Duo Pro for it
+    # given Acme's namespace without a subscription, when Acme buys 10 Premium seats with
+    # 2 Duo Pro for it
     body = await gql(
         PURCHASE,
         {
@@ -70,7 +83,7 @@ async def test_purchase_creates_the_subscription_and_its_invoice(
         },
         token=acme_token,
     )
-    # then a year of Premium from today, owned by Acme, and one invoice for the whole term
+    # then a year of Premium from today and one invoice for the whole term
     outcome = result(body)
     assert outcome["__typename"] == "SubscriptionChangeSuccess", outcome
     subscription, invoice = outcome["subscription"], outcome["invoice"]
@@ -87,12 +100,39 @@ async def test_purchase_creates_the_subscription_and_its_invoice(
     line = invoice["lines"][0]
     assert (line["periodStart"], line["periodEnd"]) == ("2026-03-15", "2027-03-15")
     assert (line["fractionNumerator"], line["fractionDenominator"]) == (1, 1)
+
+
+async def test_only_the_billing_team_sells_a_namespace_nobody_owns(
+    gql: GraphQL,
+    acme_token: str,
+    token: Callable[..., str],
+    ids: dict[str, Any],
+    session: AsyncSession,
+) -> None:
+    request = {
+        "customerId": ids["acme_customer_gid"],
+        "namespacePath": "hobby-project",
+        "plan": "premium",
+        "seats": 10,
+    }
+    # a customer cannot claim a group it was not linked to, not even in a preview
+    before = await row_counts(session)
+    for preview in (True, False):
+        refused = result(
+            await gql(PURCHASE, {"input": {**request, "preview": preview}}, token=acme_token)
+        )
+        assert (refused["code"], refused["field"]) == ("NAMESPACE_NOT_FOUND", "namespace")
+    assert await row_counts(session) == before
+    # the billing team can sell it to the customer, who owns it from then on
+    sold = result(await gql(PURCHASE, {"input": request}, token=token("admin")))
+    assert sold["__typename"] == "SubscriptionChangeSuccess", sold
     owner = await gql(
         '{ namespace(path: "hobby-project") { customer { name } } }', token=acme_token
     )
     assert data(owner)["namespace"]["customer"] == {"name": "Acme Corp"}
 
 
+@pytest.mark.usefixtures("acme_owns_hobby")
 @pytest.mark.parametrize(
     ("change", "code", "field"),
     [
@@ -309,14 +349,6 @@ async def test_a_downgrade_waits_for_the_renewal(
     assert outcome["subscription"]["plan"] == {"code": "ultimate"}
     assert outcome["subscription"]["pendingPlan"] == {"code": "premium"}
     assert upgraded["subscription"]["pendingPlan"] is None
-    same = result(
-        await gql(
-            CHANGE_PLAN,
-            {"input": {"subscriptionId": ids["acme"], "plan": "ultimate"}},
-            token=acme_token,
-        )
-    )
-    assert (same["code"], same["field"]) == ("SAME_PLAN", "plan")
 
 
 async def test_renewing_early_buys_the_next_term_and_waits_for_it(
@@ -451,7 +483,7 @@ async def test_the_billing_team_records_payments_and_voids(
 
 
 AUDIT = """query($subject: ID) { auditEvents(subject: $subject) { edges { node {
-  actor action subject before after occurredOn } } } }"""
+  id actor action subject before after occurredOn } } } }"""
 
 
 async def test_every_change_is_in_the_audit_trail(
@@ -501,3 +533,97 @@ async def test_invoice_lists_take_the_same_statements_for_5_and_50_invoices(
     assert counts[0] == counts[1]
     numbers = [e["node"]["number"] for e in listed["customer"]["invoices"]["edges"]]
     assert numbers == [f"INV-2026-{n:06d}" for n in range(1, 51)]
+
+
+async def test_a_trial_is_not_billed_and_buying_ends_it(
+    gql: GraphQL, acme_token: str, ids: dict[str, Any], session: AsyncSession
+) -> None:
+    # acme-labs is on a 30-day Ultimate trial (demo data)
+    trial = (await session.execute(select(Subscription).where(Subscription.trial))).scalar_one()
+    trial_id = gid("Subscription", trial.id)
+    for operation, fields in [
+        (ADD_SEATS, {"seats": 1}),
+        (ADD_ON_PURCHASE, {"addOn": "duo_pro", "quantity": 1}),
+        (CHANGE_PLAN, {"plan": "premium"}),
+        (RENEW, {"seats": 5}),
+    ]:
+        refused = result(
+            await gql(
+                operation, {"input": {"subscriptionId": trial_id, **fields}}, token=acme_token
+            )
+        )
+        assert (refused["code"], refused["field"]) == ("TRIAL_SUBSCRIPTION", "subscription")
+    bought = result(
+        await gql(
+            PURCHASE,
+            {
+                "input": {
+                    "customerId": ids["acme_customer_gid"],
+                    "namespacePath": "acme-labs",
+                    "plan": "ultimate",
+                    "seats": 5,
+                }
+            },
+            token=acme_token,
+        )
+    )
+    assert bought["__typename"] == "SubscriptionChangeSuccess", bought
+    await session.refresh(trial)
+    assert trial.status == "expired"
+
+
+async def test_add_ons_wait_for_a_renewal_bought_in_advance(
+    gql: GraphQL, acme_token: str, ids: dict[str, Any]
+) -> None:
+    await gql(RENEW, {"input": {"subscriptionId": ids["acme"], "seats": 30}}, token=acme_token)
+    refused = result(
+        await gql(
+            ADD_ON_PURCHASE,
+            {"input": {"subscriptionId": ids["acme"], "addOn": "duo_pro", "quantity": 2}},
+            token=acme_token,
+        )
+    )
+    assert (refused["code"], refused["field"]) == ("RENEWAL_SCHEDULED", "subscription")
+
+
+async def test_a_scheduled_downgrade_can_be_withdrawn(
+    gql: GraphQL, acme_token: str, ids: dict[str, Any]
+) -> None:
+    await gql(
+        CHANGE_PLAN,
+        {"input": {"subscriptionId": ids["acme"], "plan": "ultimate"}},
+        token=acme_token,
+    )
+    await gql(
+        CHANGE_PLAN, {"input": {"subscriptionId": ids["acme"], "plan": "premium"}}, token=acme_token
+    )
+    kept = result(
+        await gql(
+            CHANGE_PLAN,
+            {"input": {"subscriptionId": ids["acme"], "plan": "ultimate"}},
+            token=acme_token,
+        )
+    )
+    assert kept["subscription"]["pendingPlan"] is None
+    assert kept["invoice"] is None
+    same = result(
+        await gql(
+            CHANGE_PLAN,
+            {"input": {"subscriptionId": ids["acme"], "plan": "ultimate"}},
+            token=acme_token,
+        )
+    )
+    assert (same["code"], same["field"]) == ("SAME_PLAN", "plan")
+
+
+async def test_audit_events_are_nodes_for_admins_only(
+    gql: GraphQL, acme_token: str, token: Callable[..., str], ids: dict[str, Any]
+) -> None:
+    await gql(ADD_SEATS, {"input": {"subscriptionId": ids["acme"], "seats": 1}}, token=acme_token)
+    events = data(await gql(AUDIT, {"subject": ids["acme"]}, token=token("admin")))
+    [event] = events["auditEvents"]["edges"]
+    query = "query($id: ID!) { node(id: $id) { ... on AuditEvent { action } } }"
+    node_id = event["node"]["id"]
+    assert data(await gql(query, {"id": node_id}, token=acme_token))["node"] is None
+    admin = data(await gql(query, {"id": node_id}, token=token("admin")))
+    assert admin["node"] == {"action": "subscription.seats_added"}
