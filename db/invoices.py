@@ -1,12 +1,13 @@
-"""Invoices: gapless numbers per year, lines, payments."""
+"""Invoices: written with their lines, numbered without gaps per year as they commit."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from billing.charges import Charge
@@ -14,21 +15,15 @@ from billing.subscriptions import InvoiceStatus
 from db.batch import rows_grouped_by_key
 from db.tables import Invoice, InvoiceLine, Payment
 
-# One statement: the year's next number (its counter row stays locked until the transaction
-# ends, so numbers follow commit order without gaps), the invoice, and its lines.
+# An invoice is written with its lines in one statement, and numbered as its transaction
+# commits: the year's counter row is then locked only for the last statement before COMMIT,
+# so concurrent changes wait on each other as briefly as possible, and an invoice whose
+# transaction rolls back takes no number (numbers have no gaps).
 _ISSUE = text("""
-WITH numbered AS (
-    INSERT INTO invoice_counter (year, last_number) VALUES (:year, 1)
-    ON CONFLICT (year) DO UPDATE SET last_number = invoice_counter.last_number + 1
-    RETURNING last_number
-),
-issued AS (
-    INSERT INTO invoice (number, year, sequence, customer_id, subscription_id, currency,
-                         issued_on, status, total)
-    SELECT 'INV-' || :year || '-' || lpad(last_number::text, 6, '0'), :year, last_number,
-           :customer_id, :subscription_id, :currency, :issued_on, :status, :total
-    FROM numbered
-    RETURNING id, number, sequence, created_at
+WITH issued AS (
+    INSERT INTO invoice (year, customer_id, subscription_id, currency, issued_on, status, total)
+    VALUES (:year, :customer_id, :subscription_id, :currency, :issued_on, :status, :total)
+    RETURNING id, created_at
 ),
 lines AS (
     INSERT INTO invoice_line (invoice_id, position, kind, description, quantity, unit_amount,
@@ -41,8 +36,41 @@ lines AS (
                         CAST(:period_starts AS date[]), CAST(:period_ends AS date[]),
                         CAST(:numerators AS int[]), CAST(:denominators AS int[])) AS line
 )
-SELECT id, number, sequence, created_at FROM issued
+SELECT id, created_at FROM issued
 """)
+
+# The year's next numbers for the transaction's new invoices, in the order they were written,
+# and their "invoice.issued" audit events (with the number).
+_NUMBER = text("""
+WITH counted AS (
+    INSERT INTO invoice_counter (year, last_number) VALUES (:year, :count)
+    ON CONFLICT (year) DO UPDATE SET last_number = invoice_counter.last_number + :count
+    RETURNING last_number - :count AS before
+),
+numbered AS (
+    UPDATE invoice i
+    SET sequence = c.before + x.ord,
+        number = 'INV-' || :year || '-' || lpad((c.before + x.ord)::text, 6, '0')
+    FROM counted c,
+         unnest(CAST(:ids AS bigint[]), CAST(:actors AS text[])) WITH ORDINALITY
+             AS x(id, actor, ord)
+    WHERE i.id = x.id
+    RETURNING i.id, i.number, i.sequence, i.status, i.currency, i.total, i.amount_paid,
+              i.issued_on, x.actor
+),
+audited AS (
+    INSERT INTO audit_event (actor, action, subject_type, subject_id, before, after, occurred_on)
+    SELECT actor, 'invoice.issued', 'Invoice', id, NULL,
+           jsonb_build_object('number', number, 'status', status, 'currency', currency,
+                              'total', total, 'amount_paid', amount_paid,
+                              'issued_on', issued_on),
+           issued_on
+    FROM numbered
+)
+SELECT id, number, sequence FROM numbered
+""")
+
+_PENDING = "invoices to number"
 
 
 async def write_invoice(
@@ -52,9 +80,10 @@ async def write_invoice(
     customer_id: int,
     subscription_id: int,
     issued_on: date,
+    actor: str,
 ) -> tuple[Invoice, list[InvoiceLine]]:
-    """Issue an invoice for `charge` with the next number of its year, in one statement. The
-    year's counter row stays locked until the transaction ends: issue as late as possible."""
+    """Write an invoice for `charge` with its lines, in one statement. It is numbered, and
+    its issue recorded in the audit trail as `actor`'s, when the transaction commits."""
     total = charge.total.minor_units
     status = InvoiceStatus.OPEN if total > 0 else InvoiceStatus.PAID
     with session.no_autoflush:  # nothing pending bears on the invoice; flush it later, at once
@@ -84,9 +113,7 @@ async def write_invoice(
         ).one()
     invoice = Invoice(
         id=row.id,
-        number=row.number,
         year=issued_on.year,
-        sequence=row.sequence,
         customer_id=customer_id,
         subscription_id=subscription_id,
         currency=charge.currency,
@@ -96,6 +123,7 @@ async def write_invoice(
         amount_paid=0,
         created_at=row.created_at,
     )
+    session.info.setdefault(_PENDING, []).append((invoice, actor))
     lines = [
         InvoiceLine(
             invoice_id=row.id,
@@ -113,6 +141,43 @@ async def write_invoice(
         for position, line in enumerate(charge.lines, start=1)
     ]
     return invoice, lines
+
+
+def _number_pending(session: Session) -> None:
+    """Number the transaction's new invoices (one statement per year of issue) and fill the
+    numbers in on the objects the caller holds."""
+    pending: list[tuple[Invoice, str]] = session.info.pop(_PENDING, [])
+    years = sorted({invoice.year for invoice, _ in pending})
+    for year in years:
+        mine = [(invoice, actor) for invoice, actor in pending if invoice.year == year]
+        rows = session.execute(
+            _NUMBER,
+            {
+                "year": year,
+                "count": len(mine),
+                "ids": [invoice.id for invoice, _ in mine],
+                "actors": [actor for _, actor in mine],
+            },
+        ).all()
+        numbers = {row.id: (row.number, row.sequence) for row in rows}
+        for invoice, _ in mine:
+            invoice.number, invoice.sequence = numbers[invoice.id]
+
+
+@event.listens_for(Session, "before_commit")
+def _number_before_commit(session: Session) -> None:
+    _number_pending(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+async def number_pending(session: AsyncSession) -> None:
+    """Number the new invoices now, as a commit would (a preview shows the numbers its real
+    call would take, then rolls back)."""
+    await session.run_sync(_number_pending)
 
 
 async def lock_invoice(session: AsyncSession, invoice_id: int) -> Invoice | None:

@@ -414,9 +414,12 @@ class Invoice(SQLModel, table=True):
     )
 
     id: int | None = _id()
-    number: str = Field(sa_column=Column(String(32), nullable=False, unique=True))
+    # Numbered as its transaction commits (db/invoices.py); never null once committed.
+    number: str | None = Field(
+        default=None, sa_column=Column(String(32), nullable=True, unique=True)
+    )
     year: int = Field(sa_column=Column(Integer, nullable=False))
-    sequence: int = Field(sa_column=Column(Integer, nullable=False))
+    sequence: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     customer_id: int = Field(
         sa_column=Column(BigInteger, ForeignKey("customer.id"), nullable=False)
     )

@@ -111,7 +111,8 @@ def record(
 async def issue_invoice(
     session: AsyncSession, who: Who, subscription: Subscription, charge: Charge
 ) -> Outcome:
-    """Write the invoice for `charge` (dated today) and record it."""
+    """Write the invoice for `charge`, dated today (numbered, and its issue audited, as the
+    transaction commits)."""
     assert subscription.id is not None
     assert subscription.customer_id is not None
     invoice, lines = await write_invoice(
@@ -120,8 +121,8 @@ async def issue_invoice(
         customer_id=subscription.customer_id,
         subscription_id=subscription.id,
         issued_on=who.today,
+        actor=who.actor,
     )
-    record(session, who, "invoice.issued", invoice, None)
     return Outcome(subscription, invoice, lines)
 
 

@@ -12,6 +12,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
+from db.invoices import number_pending
 from resolvers.loaders import Loaders
 from resolvers.principal import Principal
 
@@ -61,6 +62,7 @@ class Context:
             if commit:
                 await session.commit()
             else:
+                await number_pending(session)  # the numbers the commit would give
                 session.expunge_all()
                 await session.rollback()
 

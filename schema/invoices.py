@@ -122,6 +122,7 @@ class Invoice(relay.Node):
     @classmethod
     def of(cls, row: tables.Invoice) -> Invoice:
         assert row.id is not None
+        assert row.number is not None  # numbered as it was committed (or previewed)
         due = 0 if row.status == DomainInvoiceStatus.VOID else row.total - row.amount_paid
         return cls(
             id=row.id,

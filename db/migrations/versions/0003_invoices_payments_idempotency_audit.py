@@ -67,9 +67,9 @@ def upgrade() -> None:
     op.create_table(
         "invoice",
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
-        sa.Column("number", sa.String(length=32), nullable=False),
+        sa.Column("number", sa.String(length=32), nullable=True),
         sa.Column("year", sa.Integer(), nullable=False),
-        sa.Column("sequence", sa.Integer(), nullable=False),
+        sa.Column("sequence", sa.Integer(), nullable=True),
         sa.Column("customer_id", sa.BigInteger(), nullable=False),
         sa.Column("subscription_id", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
