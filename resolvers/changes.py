@@ -7,12 +7,13 @@ returns is exactly what the real call would have done on the same date, and it w
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field, is_dataclass, replace
 from datetime import date
-from typing import Any
+from typing import Any, Concatenate, ParamSpec
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
@@ -68,6 +69,46 @@ class Outcome:
 
 
 Change = Callable[[AsyncSession], Awaitable[Outcome]]
+P = ParamSpec("P")
+
+
+@dataclass(frozen=True)
+class How:
+    """How a change is asked for: under an idempotency key, and whether only as a preview."""
+
+    idempotency_key: str | None = None
+    preview: bool = False
+
+
+def change(
+    operation: str, permission: Permission | None = None
+) -> Callable[
+    [Callable[Concatenate[AsyncSession, Context, P], Awaitable[Outcome]]],
+    Callable[Concatenate[Context, How, P], Awaitable[Outcome]],
+]:
+    """Make `use_case(session, context, *args)` a mutation's use case, called as
+    `use_case(context, how, *args)`: the caller's permission is checked, then it runs in one
+    transaction through `run_change`, its arguments being the request an idempotency key
+    stands for."""
+
+    def decorate(
+        use_case: Callable[Concatenate[AsyncSession, Context, P], Awaitable[Outcome]],
+    ) -> Callable[Concatenate[Context, How, P], Awaitable[Outcome]]:
+        @functools.wraps(use_case)
+        async def run(context: Context, how: How, /, *args: P.args, **kwargs: P.kwargs) -> Outcome:
+            require(context, permission)
+            return await run_change(
+                context,
+                operation=operation,
+                request={"args": args, "kwargs": kwargs},
+                idempotency_key=how.idempotency_key,
+                preview=how.preview,
+                change=lambda session: use_case(session, context, *args, **kwargs),
+            )
+
+        return run
+
+    return decorate
 
 
 def state(row: SQLModel, fields: tuple[str, ...]) -> dict[str, Any]:

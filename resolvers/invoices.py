@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.errors import ConflictError, ErrorCode, InvalidInputError, NotFoundError
@@ -10,7 +12,7 @@ from billing.subscriptions import InvoiceStatus
 from db.audit import events_page
 from db.invoices import lock_invoice
 from db.tables import AuditEvent, Invoice, InvoiceLine, Payment
-from resolvers.changes import INVOICE_FIELDS, Outcome, Who, record, require, run_change, state
+from resolvers.changes import INVOICE_FIELDS, Outcome, Who, change, record, state
 from resolvers.context import Context
 from resolvers.errors import Forbidden, ObjectNotFound, Unauthenticated
 from resolvers.loaders import PageKey
@@ -58,20 +60,23 @@ async def invoice_payments(context: Context, invoice_id: int) -> list[Payment]:
     return await context.loaders.payments_by_invoice.load(invoice_id)
 
 
+@dataclass(frozen=True)
+class Received:
+    """Money received against an invoice, as the billing team enters it."""
+
+    minor_units: int
+    currency: str
+    reference: str
+
+
+@change("invoicePay", Permission.MANAGE_BILLING)
 async def pay(
-    context: Context,
-    invoice_id: int,
-    minor_units: int,
-    currency: str,
-    reference: str,
-    *,
-    idempotency_key: str | None,
-    preview: bool,
+    session: AsyncSession, context: Context, invoice_id: int, received: Received
 ) -> Outcome:
     """Record a payment received; the invoice is paid once payments reach its total."""
-    require(context, Permission.MANAGE_BILLING)
-    currency_exponent(currency, "amount.currency")
-    amount = Money(minor_units, currency)
+    currency_exponent(received.currency, "amount.currency")
+    amount = Money(received.minor_units, received.currency)
+    reference = received.reference
     if amount.minor_units <= 0:
         raise InvalidInputError(
             ErrorCode.INVALID_VALUE, "A payment is above zero.", "amount.minorUnits"
@@ -82,76 +87,52 @@ async def pay(
             f"A reference is 1 to {MAX_REFERENCE} characters.",
             "reference",
         )
-
-    async def change(session: AsyncSession) -> Outcome:
-        invoice = await _locked_open(session, invoice_id)
-        if amount.currency != invoice.currency:
-            raise InvalidInputError(
-                ErrorCode.CURRENCY_MISMATCH,
-                f"The invoice is in {invoice.currency}.",
-                "amount.currency",
-            )
-        balance = invoice.total - invoice.amount_paid
-        if amount.minor_units > balance:
-            raise InvalidInputError(
-                ErrorCode.AMOUNT_ABOVE_BALANCE,
-                f"The invoice has {Money(balance, invoice.currency).amount} "
-                f"{invoice.currency} left to pay.",
-                "amount.minorUnits",
-            )
-        before = state(invoice, INVOICE_FIELDS)
-        payment = Payment(
-            invoice_id=invoice.id,
-            amount=amount.minor_units,
-            reference=reference,
-            received_on=context.clock.today(),
+    invoice = await _locked_open(session, invoice_id)
+    if amount.currency != invoice.currency:
+        raise InvalidInputError(
+            ErrorCode.CURRENCY_MISMATCH,
+            f"The invoice is in {invoice.currency}.",
+            "amount.currency",
         )
-        session.add(payment)
-        invoice.amount_paid += amount.minor_units
-        if invoice.amount_paid == invoice.total:
-            invoice.status = InvoiceStatus.PAID.value
-        await session.flush()
-        record(session, Who.of(context), "invoice.payment_received", invoice, before)
-        return Outcome(None, invoice, payment=payment)
-
-    return await run_change(
-        context,
-        operation="invoicePay",
-        request={"invoice": invoice_id, "amount": amount, "reference": reference},
-        idempotency_key=idempotency_key,
-        preview=preview,
-        change=change,
+    balance = invoice.total - invoice.amount_paid
+    if amount.minor_units > balance:
+        raise InvalidInputError(
+            ErrorCode.AMOUNT_ABOVE_BALANCE,
+            f"The invoice has {Money(balance, invoice.currency).amount} "
+            f"{invoice.currency} left to pay.",
+            "amount.minorUnits",
+        )
+    before = state(invoice, INVOICE_FIELDS)
+    payment = Payment(
+        invoice_id=invoice.id,
+        amount=amount.minor_units,
+        reference=reference,
+        received_on=context.clock.today(),
     )
+    session.add(payment)
+    invoice.amount_paid += amount.minor_units
+    if invoice.amount_paid == invoice.total:
+        invoice.status = InvoiceStatus.PAID.value
+    await session.flush()
+    record(session, Who.of(context), "invoice.payment_received", invoice, before)
+    return Outcome(None, invoice, payment=payment)
 
 
-async def void(
-    context: Context, invoice_id: int, *, idempotency_key: str | None, preview: bool
-) -> Outcome:
+@change("invoiceVoid", Permission.MANAGE_BILLING)
+async def void(session: AsyncSession, context: Context, invoice_id: int) -> Outcome:
     """Cancel an open invoice nobody has paid anything of; nothing is owed for it after."""
-    require(context, Permission.MANAGE_BILLING)
-
-    async def change(session: AsyncSession) -> Outcome:
-        invoice = await _locked_open(session, invoice_id)
-        if invoice.amount_paid:
-            raise ConflictError(
-                ErrorCode.INVOICE_HAS_PAYMENTS,
-                "Payments were recorded against this invoice; it cannot be voided.",
-                "invoice",
-            )
-        before = state(invoice, INVOICE_FIELDS)
-        invoice.status = InvoiceStatus.VOID.value
-        await session.flush()
-        record(session, Who.of(context), "invoice.voided", invoice, before)
-        return Outcome(None, invoice)
-
-    return await run_change(
-        context,
-        operation="invoiceVoid",
-        request={"invoice": invoice_id},
-        idempotency_key=idempotency_key,
-        preview=preview,
-        change=change,
-    )
+    invoice = await _locked_open(session, invoice_id)
+    if invoice.amount_paid:
+        raise ConflictError(
+            ErrorCode.INVOICE_HAS_PAYMENTS,
+            "Payments were recorded against this invoice; it cannot be voided.",
+            "invoice",
+        )
+    before = state(invoice, INVOICE_FIELDS)
+    invoice.status = InvoiceStatus.VOID.value
+    await session.flush()
+    record(session, Who.of(context), "invoice.voided", invoice, before)
+    return Outcome(None, invoice)
 
 
 async def _locked_open(session: AsyncSession, invoice_id: int) -> Invoice:

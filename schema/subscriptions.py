@@ -13,8 +13,8 @@ import strawberry
 
 from billing.errors import BillingError
 from billing.quotes import AddOnRequest
-from resolvers import invoices, subscriptions
-from resolvers.changes import Outcome
+from resolvers import invoices, purchases, subscriptions
+from resolvers.changes import How, Outcome
 from schema.accounts import Subscription
 from schema.base import BillingPeriod, Info, Long, node_id
 from schema.catalog import AddOnQuantityInput
@@ -191,6 +191,10 @@ async def _invoice_result(call: Awaitable[Outcome]) -> object:
     )
 
 
+def _how(input: _ChangeInput) -> How:
+    return How(input.idempotency_key, input.preview)
+
+
 def _subscription(raw: strawberry.ID) -> int:
     return node_id("Subscription", raw, "subscriptionId")
 
@@ -201,7 +205,7 @@ class SubscriptionMutation:
     async def subscription_purchase(
         self, info: Info, input: Annotated[SubscriptionPurchaseInput, _INPUT]
     ) -> SubscriptionPurchaseResult:  # type: ignore[valid-type]
-        command = subscriptions.PurchaseCommand(
+        command = purchases.PurchaseCommand(
             customer_id=node_id("Customer", input.customer_id, "customerId"),
             plan_code=input.plan,
             seats=input.seats,
@@ -216,11 +220,10 @@ class SubscriptionMutation:
             auto_renew=input.auto_renew,
         )
         return await _subscription_result(
-            subscriptions.purchase(
+            purchases.purchase(
                 info.context,
+                _how(input),
                 command,
-                idempotency_key=input.idempotency_key,
-                preview=input.preview,
             )
         )
 
@@ -231,10 +234,9 @@ class SubscriptionMutation:
         return await _subscription_result(
             subscriptions.add_seats(
                 info.context,
+                _how(input),
                 _subscription(input.subscription_id),
                 input.seats,
-                idempotency_key=input.idempotency_key,
-                preview=input.preview,
             )
         )
 
@@ -247,10 +249,9 @@ class SubscriptionMutation:
         return await _subscription_result(
             subscriptions.change_plan(
                 info.context,
+                _how(input),
                 _subscription(input.subscription_id),
                 input.plan,
-                idempotency_key=input.idempotency_key,
-                preview=input.preview,
             )
         )
 
@@ -261,11 +262,10 @@ class SubscriptionMutation:
         return await _subscription_result(
             subscriptions.renew(
                 info.context,
+                _how(input),
                 _subscription(input.subscription_id),
                 input.seats,
                 input.billing_period,
-                idempotency_key=input.idempotency_key,
-                preview=input.preview,
             )
         )
 
@@ -276,10 +276,9 @@ class SubscriptionMutation:
         return await _subscription_result(
             subscriptions.set_auto_renew(
                 info.context,
+                _how(input),
                 _subscription(input.subscription_id),
                 input.auto_renew,
-                idempotency_key=input.idempotency_key,
-                preview=input.preview,
             )
         )
 
@@ -290,9 +289,8 @@ class SubscriptionMutation:
         return await _subscription_result(
             subscriptions.cancel(
                 info.context,
+                _how(input),
                 _subscription(input.subscription_id),
-                idempotency_key=input.idempotency_key,
-                preview=input.preview,
             )
         )
 
@@ -303,11 +301,10 @@ class SubscriptionMutation:
         return await _subscription_result(
             subscriptions.add_on_purchase(
                 info.context,
+                _how(input),
                 _subscription(input.subscription_id),
                 input.add_on,
                 input.quantity,
-                idempotency_key=input.idempotency_key,
-                preview=input.preview,
             )
         )
 
@@ -318,12 +315,11 @@ class SubscriptionMutation:
         return await _invoice_result(
             invoices.pay(
                 info.context,
+                _how(input),
                 node_id("Invoice", input.invoice_id, "invoiceId"),
-                int(input.amount.minor_units),
-                input.amount.currency,
-                input.reference,
-                idempotency_key=input.idempotency_key,
-                preview=input.preview,
+                invoices.Received(
+                    int(input.amount.minor_units), input.amount.currency, input.reference
+                ),
             )
         )
 
@@ -334,8 +330,7 @@ class SubscriptionMutation:
         return await _invoice_result(
             invoices.void(
                 info.context,
+                _how(input),
                 node_id("Invoice", input.invoice_id, "invoiceId"),
-                idempotency_key=input.idempotency_key,
-                preview=input.preview,
             )
         )

@@ -15,6 +15,7 @@ from db.demo import load_demo_data
 from db.engine import make_engine, make_sessionmaker
 from db.tables import Customer, Invoice, Subscription
 from resolvers import subscriptions
+from resolvers.changes import How
 from resolvers.context import Context
 from resolvers.principal import Principal, Role
 from tests.commerce import ADD_SEATS, gid, result
@@ -114,9 +115,7 @@ async def test_a_second_change_in_one_request_sees_what_others_committed(
     customer_id, subscription_id = await _acme(sessions)
     request, other = _context(sessions, customer_id), _context(sessions, customer_id)
     for context in (request, other, request):
-        await subscriptions.add_seats(
-            context, subscription_id, 1, idempotency_key=None, preview=False
-        )
+        await subscriptions.add_seats(context, How(), subscription_id, 1)
     await request.close()
     await other.close()
     async with sessions() as session:
@@ -144,9 +143,7 @@ async def test_an_upgrade_waits_for_seat_ingestion_instead_of_deadlocking(
         )
         context = _context(sessions, customer_id)
         upgrade = asyncio.create_task(
-            subscriptions.change_plan(
-                context, subscription_id, "ultimate", idempotency_key=None, preview=False
-            )
+            subscriptions.change_plan(context, How(), subscription_id, "ultimate")
         )
         await asyncio.sleep(0.3)
         await ingestion.execute(
