@@ -320,7 +320,7 @@ async def refresh_seat_figures(
 ) -> None:
     """Bring the billable members of these namespaces up to date (for `user_ids` only, when
     the change cannot affect anyone else), recount them and raise the active subscriptions'
-    peaks (of the term and of the running quarter). The namespace rows are locked first, in
+    peak and the day's peak in `seat_snapshot`. The namespace rows are locked first, in
     id order, so concurrent batches touching a namespace take turns and each counts what the
     other committed: the peak misses nothing and only ever rises. A term that has ended (its
     renewal or expiry waits for the daily job) keeps the peak it had: later growth belongs to
@@ -350,13 +350,17 @@ WITH counted AS ({counted}),
 namespaces AS (
     UPDATE namespace n SET seats_in_use = c.seats
     FROM counted c WHERE n.id = c.id AND n.seats_in_use <> c.seats
+),
+days AS (
+    INSERT INTO seat_snapshot (namespace_id, day, billable, peak)
+    SELECT id, :today, seats, seats FROM counted
+    ON CONFLICT (namespace_id, day) DO UPDATE
+    SET billable = excluded.billable, peak = greatest(seat_snapshot.peak, excluded.peak)
 )
-UPDATE subscription s
-SET max_seats_used = greatest(s.max_seats_used, c.seats),
-    quarter_max_seats_used = greatest(s.quarter_max_seats_used, c.seats)
+UPDATE subscription s SET max_seats_used = c.seats
 FROM counted c
 WHERE s.namespace_id = c.id AND s.status = :active AND s.end_date > :today
-  AND (s.max_seats_used < c.seats OR s.quarter_max_seats_used < c.seats)
+  AND s.max_seats_used < c.seats
 """
 _RECOUNT = _APPLY_COUNTS.replace(
     "{counted}",

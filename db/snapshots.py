@@ -21,9 +21,10 @@ async def write_snapshots(session: AsyncSession, day: date) -> int:
     overwrites that day's rows with the same figures. Returns the rows written."""
     rows = await session.execute(
         text("""
-        INSERT INTO seat_snapshot (namespace_id, day, billable)
-        SELECT id, :day, seats_in_use FROM namespace
-        ON CONFLICT (namespace_id, day) DO UPDATE SET billable = excluded.billable
+        INSERT INTO seat_snapshot (namespace_id, day, billable, peak)
+        SELECT id, :day, seats_in_use, seats_in_use FROM namespace
+        ON CONFLICT (namespace_id, day) DO UPDATE
+        SET billable = excluded.billable, peak = greatest(seat_snapshot.peak, excluded.peak)
         RETURNING 1
         """),
         {"day": day},
@@ -44,3 +45,20 @@ async def snapshot_history(
         .order_by(col(SeatSnapshot.day))
     )
     return list((await session.execute(query)).scalars())
+
+
+async def peak_between(session: AsyncSession, namespace_id: int, first: date, end: date) -> int:
+    """The highest billable count of the namespace on the days [first, end): the days' peaks,
+    and the count it entered `first` with (the last day recorded before it)."""
+    row = await session.execute(
+        text("""
+        SELECT greatest(
+            (SELECT max(peak) FROM seat_snapshot
+             WHERE namespace_id = :namespace_id AND day >= :first AND day < :end),
+            (SELECT billable FROM seat_snapshot
+             WHERE namespace_id = :namespace_id AND day < :first ORDER BY day DESC LIMIT 1),
+            0)
+        """),
+        {"namespace_id": namespace_id, "first": first, "end": end},
+    )
+    return int(row.scalar_one())

@@ -209,13 +209,10 @@ class Subscription(SQLModel, table=True):
     max_seats_used: int = Field(
         default=0, sa_column=Column(Integer, nullable=False, server_default="0")
     )
-    # Quarterly reconciliation (annual terms only): the peak of the running quarter and how
-    # many quarters of the term have been reconciled.
+    # Quarterly reconciliation (annual terms only), and how many quarters of the term have
+    # been reconciled; a quarter's peak comes from the daily seat snapshots.
     quarterly_reconciliation: bool = Field(
         default=False, sa_column=Column(Boolean, nullable=False, server_default="false")
-    )
-    quarter_max_seats_used: int = Field(
-        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
     )
     quarters_reconciled: int = Field(
         default=0, sa_column=Column(SmallInteger, nullable=False, server_default="0")
@@ -362,7 +359,8 @@ class BillableMember(SQLModel, table=True):
 
 
 class SeatSnapshot(SQLModel, table=True):
-    """Billable users of a namespace on a day, written by the daily job."""
+    """Billable users of a namespace on a day: the day's last count (the daily job's) and its
+    highest (raised by every recount that day)."""
 
     __tablename__ = "seat_snapshot"
 
@@ -371,6 +369,7 @@ class SeatSnapshot(SQLModel, table=True):
     )
     day: date = Field(primary_key=True)
     billable: int = Field(sa_column=Column(Integer, nullable=False))
+    peak: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
 
 
 class SubscriptionAddOn(SQLModel, table=True):

@@ -22,7 +22,7 @@ from db.subscriptions import (
 )
 from db.tables import Subscription
 from resolvers.changes import Who
-from resolvers.renewals import reconcile_due, roll_over
+from resolvers.renewals import Happened, reconcile_due, roll_over
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,9 @@ async def run_daily(session: AsyncSession, *, day: date) -> DailyReport:
     done: list[str] = []
     failed: list[str] = []
 
-    async def each(ids: list[int], step: Callable[[Subscription], Awaitable[list[str]]]) -> None:
+    async def each(
+        ids: list[int], step: Callable[[Subscription], Awaitable[list[Happened]]]
+    ) -> None:
         for subscription_id in ids:
             try:
                 await lock_namespace_of(session, subscription_id)  # before the subscription
@@ -73,8 +75,9 @@ async def run_daily(session: AsyncSession, *, day: date) -> DailyReport:
                 if subscription is None or subscription.status != SubscriptionStatus.ACTIVE:
                     await session.rollback()
                     continue
-                done.extend(await step(subscription))
-                await session.commit()
+                happened = await step(subscription)
+                await session.commit()  # numbers the invoices issued
+                done.extend(str(event) for event in happened)
             except BillingError as error:
                 await session.rollback()
                 failed.append(f"subscription {subscription_id}: {error.message}")
@@ -82,10 +85,10 @@ async def run_daily(session: AsyncSession, *, day: date) -> DailyReport:
                 await session.rollback()
                 failed.append(f"subscription {subscription_id}: {type(error.orig).__name__}")
 
-    async def reconcile(subscription: Subscription) -> list[str]:
+    async def reconcile(subscription: Subscription) -> list[Happened]:
         return await reconcile_due(session, subscription, who)
 
-    async def end_terms(subscription: Subscription) -> list[str]:
+    async def end_terms(subscription: Subscription) -> list[Happened]:
         happened = []
         while subscription.status == SubscriptionStatus.ACTIVE and subscription.end_date <= day:
             happened.append(await roll_over(session, subscription, who))

@@ -23,8 +23,18 @@ from billing.subscriptions import SubscriptionStatus
 from billing.terms import BillingPeriod, add_months, term_end
 from db.ingest import refresh_seat_figures
 from db.seats import billable_counts
+from db.snapshots import peak_between
 from db.subscriptions import add_ons_of
-from db.tables import AddOn, AddOnPrice, Namespace, Plan, Price, Subscription, SubscriptionAddOn
+from db.tables import (
+    AddOn,
+    AddOnPrice,
+    Invoice,
+    Namespace,
+    Plan,
+    Price,
+    Subscription,
+    SubscriptionAddOn,
+)
 from resolvers.catalog import price_in_force
 from resolvers.changes import SUBSCRIPTION_FIELDS, Who, issue_invoice, record, state
 
@@ -167,7 +177,7 @@ async def start_next_term(
     for row, unit in add_on_prices:
         row.add_on_price_id = unit.id
     billable = await seats_in_use(session, subscription)
-    subscription.max_seats_used = subscription.quarter_max_seats_used = billable
+    subscription.max_seats_used = billable
     new_plan = await session.get(Plan, next_price.plan_id)
     assert new_plan is not None
     if subscription.namespace_id is not None and new_plan.excludes_guests != plan.excludes_guests:
@@ -177,7 +187,21 @@ async def start_next_term(
     return owed if bought is not None else owed + renewal
 
 
-async def roll_over(session: AsyncSession, subscription: Subscription, who: Who) -> str:
+@dataclass(frozen=True)
+class Happened:
+    """What the job did to a subscription, and the invoice it issued (numbered at commit)."""
+
+    what: str
+    invoice: Invoice | None = None
+
+    def __str__(self) -> str:
+        if self.invoice is None:
+            return self.what
+        amount = Money(self.invoice.total, self.invoice.currency)
+        return f"{self.what}: invoice {self.invoice.number} for {amount.amount} {amount.currency}"
+
+
+async def roll_over(session: AsyncSession, subscription: Subscription, who: Who) -> Happened:
     """The term of this (locked, active) subscription has ended: start the renewal bought in
     advance, renew automatically, or expire. Returns what happened."""
     plan = await session.get(Plan, subscription.plan_id)
@@ -206,19 +230,23 @@ async def roll_over(session: AsyncSession, subscription: Subscription, who: Who)
         subscription.status = SubscriptionStatus.EXPIRED.value
         await session.flush()
         record(session, who, "subscription.expired", subscription, before)
-        return f"subscription {subscription.id}: expired on {ended.isoformat()}"
+        return Happened(f"subscription {subscription.id}: expired on {ended.isoformat()}")
     await session.flush()
     record(session, who, "subscription.renewed", subscription, before)
-    if charge.lines:
-        outcome = await issue_invoice(session, who, subscription, charge)
-        assert outcome.invoice is not None
-        what += f", invoice {outcome.invoice.number} for {charge.total.amount} {charge.currency}"
-    return f"subscription {subscription.id}: {what} from {ended.isoformat()}"
+    what = f"subscription {subscription.id}: {what} from {ended.isoformat()}"
+    if not charge.lines:
+        return Happened(what)
+    return Happened(what, (await issue_invoice(session, who, subscription, charge)).invoice)
 
 
-async def reconcile_due(session: AsyncSession, subscription: Subscription, who: Who) -> list[str]:
+async def reconcile_due(
+    session: AsyncSession, subscription: Subscription, who: Who
+) -> list[Happened]:
     """Reconcile every quarter of the (locked) subscription's term that has ended by today:
-    charge the seats used above those paid for the rest of the term, and raise the seats."""
+    charge the seats used above those paid (the quarter's highest daily count, from the seat
+    snapshots, so a job that missed days still sees each quarter's own peak) for the rest of
+    the term, and raise the seats. Self-managed instances report their counts in issue 5's
+    syncs; until then they have none to reconcile."""
     term = Term(subscription.start_date, subscription.end_date)
     plan = await session.get(Plan, subscription.plan_id)
     price = await session.get(Price, subscription.price_id)
@@ -233,24 +261,20 @@ async def reconcile_due(session: AsyncSession, subscription: Subscription, who: 
     ):
         quarter = subscription.quarters_reconciled + 1
         before = state(subscription, SUBSCRIPTION_FIELDS)
+        first = term.start if quarter == 1 else ends[quarter - 2]
+        peak = 0
+        if subscription.namespace_id is not None:
+            peak = await peak_between(session, subscription.namespace_id, first, ends[quarter - 1])
         overage, charge = reconcile_quarter(
-            quarter,
-            subscription.seats,
-            subscription.quarter_max_seats_used,
-            Money(price.unit_amount, price.currency),
-            term,
+            quarter, subscription.seats, peak, Money(price.unit_amount, price.currency), term
         )
         subscription.seats += overage
         subscription.quarters_reconciled = quarter
-        subscription.quarter_max_seats_used = await seats_in_use(session, subscription)
         await session.flush()
         record(session, who, "subscription.reconciled", subscription, before)
         what = f"subscription {subscription.id}: quarter {quarter} reconciled, {overage} seats over"
+        invoice = None
         if charge.lines:
-            outcome = await issue_invoice(session, who, subscription, charge)
-            assert outcome.invoice is not None
-            what += (
-                f", invoice {outcome.invoice.number} for {charge.total.amount} {charge.currency}"
-            )
-        done.append(what)
+            invoice = (await issue_invoice(session, who, subscription, charge)).invoice
+        done.append(Happened(what, invoice))
     return done

@@ -223,7 +223,7 @@ class Namespace(relay.Node):
         to: Annotated[datetime.date, strawberry.argument(description="Last day, inclusive.")],
     ) -> list[SeatUsage]:
         rows = await members.seat_usage_history(info.context, self.row, first=from_, last=to)
-        return [SeatUsage(date=row.day, billable_users=row.billable) for row in rows]
+        return [SeatUsage(date=row.day, billable_users=row.billable, peak=row.peak) for row in rows]
 
     @strawberry.field(description="Totals for the members page.")
     async def user_statistics(self, info: Info) -> UserStatistics:

@@ -310,4 +310,9 @@ PreviewMembersChangeResult = Annotated[
 @strawberry.type(description="Billable users of a namespace on one day.")
 class SeatUsage:
     date: datetime.date = strawberry.field(description="The day.")
-    billable_users: int = strawberry.field(description="Users who took a seat that day.")
+    billable_users: int = strawberry.field(
+        description="Users who took a seat at the day's last count."
+    )
+    peak: int = strawberry.field(
+        description="The day's highest count (what quarterly reconciliation charges by)."
+    )

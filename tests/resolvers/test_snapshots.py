@@ -9,19 +9,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.tables import SeatSnapshot
 from resolvers.jobs import snapshot_seats
-from tests.conftest import TODAY, GraphQL
+from tests.conftest import TODAY, FixedClock, GraphQL
 from tests.helpers import data, error_codes
-from tests.schema.test_seat_data import MEMBERSHIPS, load_world, member, push
+from tests.schema.test_seat_data import MEMBERSHIPS, REMOVE, load_world, member, push
 
 pytestmark = pytest.mark.usefixtures("demo")
 
 HISTORY = """query($from: Date!, $to: Date!) { namespace(path: "acme") {
-  seatUsageHistory(from: $from, to: $to) { date billableUsers }
+  seatUsageHistory(from: $from, to: $to) { date billableUsers peak }
   subscription { seatsInUse maxSeatsUsed } } }"""
 
 
 async def test_snapshots_recount_expired_memberships_and_keep_the_peak(
-    gql: GraphQL, token: Callable[..., str], session: AsyncSession
+    gql: GraphQL, token: Callable[..., str], session: AsyncSession, clock: FixedClock
 ) -> None:
     gitlab = token("gitlab")
     await load_world(gql, gitlab)
@@ -47,10 +47,20 @@ async def test_snapshots_recount_expired_memberships_and_keep_the_peak(
     body = await gql(HISTORY, {"from": "2026-01-01", "to": "2026-12-31"}, token=gitlab)
     result = data(body)["namespace"]
     assert result["seatUsageHistory"] == [
-        {"date": TODAY.isoformat(), "billableUsers": 3},
-        {"date": tomorrow.isoformat(), "billableUsers": 2},
+        {"date": TODAY.isoformat(), "billableUsers": 3, "peak": 3},
+        {"date": tomorrow.isoformat(), "billableUsers": 2, "peak": 2},
     ]
     assert result["subscription"] == {"seatsInUse": 2, "maxSeatsUsed": 3}
+
+    # a member leaving later that day lowers the day's count, not its peak
+    clock.current = tomorrow
+    await push(gql, REMOVE, [{"userId": 2, "sourceKind": "GROUP", "sourceId": 101}], gitlab)
+    body = await gql(HISTORY, {"from": "2026-01-01", "to": "2026-12-31"}, token=gitlab)
+    assert data(body)["namespace"]["seatUsageHistory"][-1] == {
+        "date": tomorrow.isoformat(),
+        "billableUsers": 1,
+        "peak": 2,
+    }
 
 
 @pytest.mark.parametrize(

@@ -50,3 +50,30 @@ async def test_a_year_with_quarterly_reconciliation(story: Story) -> None:
         ("INV-2026-000003", "2026-07-01", [("seats", 2, 49006)]),
         ("INV-2027-000001", "2027-03-15", [("renewal", 14, 487200)]),
     ]
+
+
+async def test_quarters_reconciled_late_each_charge_their_own_peak(story: Story) -> None:
+    # 2026-03-15: 10 developers; Acme buys 10 Premium seats with quarterly reconciliation
+    story.on(date(2026, 3, 15))
+    await story.members(10)
+    await story.buy(plan="premium", seats=10, quarterlyReconciliation=True)
+
+    # 2026-07-01, in quarter 2: the team grows to 15; the daily job has not run since
+    story.on(date(2026, 7, 1))
+    await story.members(15)
+
+    # 2026-10-01: the job runs at last. Quarter 1 peaked at 10 (nothing over); quarter 2 at
+    # 15: 5 x 348.00 / 4 x 2 quarters left = 870.00 (not 5 x 3/4 charged to quarter 1)
+    report = await story.run_daily(date(2026, 10, 1))
+    assert [line for line in report.done if "quarter" in line] == [
+        line for line in report.done if "reconciled" in line
+    ]
+    assert (await story.subscription())["seats"] == 15
+    assert await story.invoices() == [
+        ("INV-2026-000001", "2026-03-15", [("purchase", 10, 348000)]),
+        ("INV-2026-000002", "2026-10-01", [("reconciliation", 5, 87000)]),
+    ]
+    assert any(
+        "quarter 2 reconciled, 5 seats over: invoice INV-2026-000002 for 870.00 USD" in line
+        for line in report.done
+    ), report.done

@@ -188,10 +188,11 @@ def upgrade() -> None:
         "subscription",
         sa.Column("quarterly_reconciliation", sa.Boolean(), server_default="false", nullable=False),
     )
+    # the day's highest billable count, which quarterly reconciliation reads
     op.add_column(
-        "subscription",
-        sa.Column("quarter_max_seats_used", sa.Integer(), server_default="0", nullable=False),
+        "seat_snapshot", sa.Column("peak", sa.Integer(), server_default="0", nullable=False)
     )
+    op.execute("UPDATE seat_snapshot SET peak = billable")
     op.add_column(
         "subscription",
         sa.Column("quarters_reconciled", sa.SmallInteger(), server_default="0", nullable=False),
@@ -237,7 +238,7 @@ def downgrade() -> None:
     op.drop_column("subscription", "pending_plan_id")
     op.drop_column("subscription", "cancelled_on")
     op.drop_column("subscription", "quarters_reconciled")
-    op.drop_column("subscription", "quarter_max_seats_used")
+    op.drop_column("seat_snapshot", "peak")
     op.drop_column("subscription", "quarterly_reconciliation")
     op.drop_index(op.f("ix_payment_invoice_id"), table_name="payment")
     op.drop_table("payment")
