@@ -14,11 +14,20 @@ from starlette.routing import Route
 
 from api.database import DatabaseError, check_migrated, check_reachable
 from api.graphiql import ASSET_ROUTE, DEFAULT_ASSETS_DIR, local_graphiql
-from api.settings import Settings
+from api.licenses import LicenseKeys
+from api.settings import ConfigError, Settings
 from api.view import BillingGraphQL
 from db.engine import make_sessionmaker
 from resolvers.context import Clock
 from schema.build import schema
+
+
+def load_license_keys(settings: Settings) -> LicenseKeys:
+    """The configured license keys, or ConfigError naming the file that is wrong."""
+    try:
+        return LicenseKeys.load(settings.license_signing_key, settings.license_public_keys)
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"license keys: {error}") from None
 
 
 def create_app(
@@ -36,12 +45,14 @@ def create_app(
     connection. Raises AssetsError when GraphiQL is on and its files are not right.
     """
     page = local_graphiql(assets_dir) if settings.graphiql else None
+    license_keys = load_license_keys(settings)
     graphql = BillingGraphQL(
         schema,
         settings=settings,
         sessionmaker=sessionmaker or make_sessionmaker(engine),
         clock=clock,
         graphiql_html=page.html if page else None,
+        license_jwks=license_keys.jwks(),
     )
 
     async def healthz(request: Request) -> Response:

@@ -129,6 +129,55 @@ def cmd_jobs_run_daily(settings: Settings, args: argparse.Namespace) -> None:
         sys.exit(status)
 
 
+def cmd_keys_generate(settings: Settings, args: argparse.Namespace) -> None:
+    from api.licenses import generate_keys
+
+    kid = args.kid or SystemClock().today().isoformat()
+    try:
+        private, public = generate_keys(Path(args.dir), kid)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    print(f"signing key {private} (keep it secret), public key {public}")
+    print(f"BILLING_LICENSE_SIGNING_KEY={private}")
+    print(
+        "list the public key in BILLING_LICENSE_PUBLIC_KEYS (a JSON list of paths) on every "
+        "service that verifies licenses; keep the old ones listed while their licenses are used"
+    )
+
+
+def cmd_license_verify(settings: Settings, args: argparse.Namespace) -> None:
+    from api.app import load_license_keys
+    from api.licenses import LicenseRefused, read_public_key, verify_license
+
+    try:
+        if args.public_key:
+            keys = {_kid_of(Path(p)): read_public_key(Path(p)) for p in args.public_key}
+        else:
+            keys = load_license_keys(settings).public
+        token = Path(args.file).read_text().strip()
+    except (OSError, ValueError) as error:
+        raise ConfigError(str(error)) from None
+    today = args.date or SystemClock().today()
+    try:
+        grant = verify_license(token, keys, today=today)
+    except LicenseRefused as refused:
+        print(f"invalid license: {refused}", file=sys.stderr)
+        sys.exit(1)
+    add_ons = ", ".join(f"{code} x {quantity}" for code, quantity in grant.add_ons) or "none"
+    print(
+        f"valid on {today.isoformat()}: {grant.plan} for {grant.seats} seats, "
+        f"{grant.starts_on.isoformat()} to {grant.expires_on.isoformat()}, "
+        f"{grant.license_type.value}, add-ons: {add_ons}\n"
+        f"licensee: {grant.licensee.name} <{grant.licensee.email}>, {grant.licensee.company}; "
+        f"subscription {grant.subscription_id}, issued {grant.issued_at.isoformat()}"
+    )
+
+
+def _kid_of(path: Path) -> str:
+    name = path.name
+    return name.removesuffix(".pem").removesuffix(".pub")
+
+
 def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
     role = Role(args.role)
     if (role is Role.CUSTOMER) != (args.customer_id is not None):
@@ -209,6 +258,27 @@ def parser() -> argparse.ArgumentParser:
     )
     daily.add_argument("--date", type=date.fromisoformat, help="the day (today by default)")
     daily.set_defaults(run=cmd_jobs_run_daily)
+
+    keys = commands.add_parser("keys", help="license signing keys")
+    key_commands = keys.add_subparsers(dest="keys", required=True)
+    generate = key_commands.add_parser("generate", help="write a new Ed25519 key pair")
+    generate.add_argument("--dir", default=".data/keys", help="where to write <kid>.pem files")
+    generate.add_argument("--kid", help="the key id (today's date by default)")
+    generate.set_defaults(run=cmd_keys_generate, needs_settings=False)
+
+    license_ = commands.add_parser("license", help="licenses")
+    license_commands = license_.add_subparsers(dest="license", required=True)
+    verify = license_commands.add_parser(
+        "verify", help="check a license file offline and print what it grants, or why not"
+    )
+    verify.add_argument("file", help="the license file (the signed token)")
+    verify.add_argument(
+        "--public-key",
+        action="append",
+        help="a <kid>.pub.pem file (repeatable); the configured keys by default",
+    )
+    verify.add_argument("--date", type=date.fromisoformat, help="the day (today by default)")
+    verify.set_defaults(run=cmd_license_verify)
 
     token = commands.add_parser("token", help="mint a development token with the configured key")
     token.add_argument("--role", required=True, choices=[r.value for r in Role])

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     jwt_public_key: str | None = None
     jwt_private_key: SecretStr | None = None
     graphiql: bool = True
+    # Licenses: `<kid>.pem` signs; `<kid>.pub.pem` files are the keys licenses may carry
+    # (the signing key's own is always among them). `billing keys generate` writes a pair.
+    license_signing_key: Path | None = None
+    license_public_keys: list[Path] = []
 
     @field_validator("database_url")
     @classmethod

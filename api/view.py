@@ -38,12 +38,14 @@ class BillingGraphQL(GraphQL[Context, None]):
         sessionmaker: async_sessionmaker[AsyncSession],
         clock: Clock,
         graphiql_html: str | None,
+        license_jwks: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if graphiql_html else None)
         self.settings = settings
         self.sessionmaker = sessionmaker
         self.clock = clock
         self.graphiql_html = graphiql_html
+        self.license_jwks = license_jwks or {"keys": []}
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         if not isinstance(request, Request):
@@ -75,6 +77,7 @@ class BillingGraphQL(GraphQL[Context, None]):
             clock=self.clock,
             request_id=request_id,
             sessionmaker=self.sessionmaker,
+            license_jwks=self.license_jwks,
         )
         started = time.perf_counter()
         try:

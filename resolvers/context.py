@@ -32,6 +32,7 @@ class Context:
     clock: Clock
     request_id: str
     sessionmaker: async_sessionmaker[AsyncSession]
+    license_jwks: dict[str, Any] = field(default_factory=dict)  # public license keys
     _session: AsyncSession | None = field(default=None, init=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
     loaders: Loaders = field(init=False)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, TypeAlias
+from typing import Annotated, TypeAlias, cast
 
 import strawberry
 from strawberry import relay
+from strawberry.scalars import JSON
 
 from resolvers import accounts, invoices
 from resolvers.principal import Permission as DomainPermission
@@ -46,6 +47,13 @@ class Query(CatalogQuery):
     nodes: list[relay.Node | None] = relay.node(
         description="Fetch objects by global ids, in order; null where not found or not visible."
     )
+
+    @strawberry.field(
+        description="The public keys licenses are signed with, as a JSON Web Key Set "
+        "(Ed25519, by kid). Public: an instance verifies its license offline with them."
+    )
+    def license_signing_keys(self, info: Info) -> JSON:
+        return cast(JSON, info.context.license_jwks)
 
     @strawberry.field(description="Who is calling and what they may do. Public.")
     def viewer(self, info: Info) -> Viewer:

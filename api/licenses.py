@@ -1,0 +1,155 @@
+"""Signed licenses: Ed25519 JWTs (`kid` in the header) that an instance verifies offline with
+only the published public keys. `verify_license` is the whole check; it needs nothing of
+this service but `billing.licenses`, pyjwt and cryptography, so an instance can embed it.
+
+Keys are PEM files named after their key id: `<kid>.pem` (private, signs) and
+`<kid>.pub.pem` (public). Several public keys may be listed at once so keys can rotate: a
+license verifies while the key that signed it is listed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from jwt.algorithms import OKPAlgorithm
+
+from billing.licenses import LicenseGrant
+
+ALGORITHM = "EdDSA"
+
+
+class Refusal(StrEnum):
+    """Why a license is not accepted."""
+
+    MALFORMED = "malformed"
+    UNKNOWN_KEY = "unknown key"
+    BAD_SIGNATURE = "bad signature"
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not yet valid"
+
+
+class LicenseRefused(Exception):
+    def __init__(self, reason: Refusal, detail: str) -> None:
+        super().__init__(f"{reason.value}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+def verify_license(
+    token: str, public_keys: Mapping[str, Ed25519PublicKey], *, today: date
+) -> LicenseGrant:
+    """The grant of a license valid on `today`, or LicenseRefused saying exactly why not:
+    malformed, signed by a key not in `public_keys` (kid -> key), bad signature, expired, or
+    not yet valid."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as error:
+        raise LicenseRefused(Refusal.MALFORMED, str(error)) from None
+    if header.get("alg") != ALGORITHM:
+        raise LicenseRefused(Refusal.MALFORMED, f"algorithm {header.get('alg')!r} is not EdDSA")
+    kid = header.get("kid")
+    key = public_keys.get(kid) if isinstance(kid, str) else None
+    if key is None:
+        raise LicenseRefused(Refusal.UNKNOWN_KEY, f"no public key {kid!r} is listed")
+    try:
+        claims = jwt.decode(token, key, algorithms=[ALGORITHM], options={"require": ["iat"]})
+    except jwt.InvalidSignatureError:
+        raise LicenseRefused(Refusal.BAD_SIGNATURE, "the signature does not match") from None
+    except jwt.PyJWTError as error:
+        raise LicenseRefused(Refusal.MALFORMED, str(error)) from None
+    try:
+        grant = LicenseGrant.from_claims(claims)
+    except ValueError as error:
+        raise LicenseRefused(Refusal.MALFORMED, str(error)) from None
+    problem = grant.in_force(today)
+    if problem == "expired":
+        raise LicenseRefused(Refusal.EXPIRED, f"expired on {grant.expires_on.isoformat()}")
+    if problem is not None:
+        raise LicenseRefused(Refusal.NOT_YET_VALID, f"valid from {grant.starts_on.isoformat()}")
+    return grant
+
+
+@dataclass(frozen=True)
+class LicenseKeys:
+    """The signing key (if this process signs) and every public key licenses may carry."""
+
+    signing_kid: str | None = None
+    signing_key: Ed25519PrivateKey | None = None
+    public: dict[str, Ed25519PublicKey] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, signing_key: Path | None, public_keys: list[Path]) -> LicenseKeys:
+        """Read `<kid>.pem` (signing) and `<kid>.pub.pem` files; the signing key's public
+        half is always listed. ValueError names a file that is not an Ed25519 key."""
+        public = {_kid(path): read_public_key(path) for path in public_keys}
+        if signing_key is None:
+            return cls(public=public)
+        private = serialization.load_pem_private_key(signing_key.read_bytes(), password=None)
+        if not isinstance(private, Ed25519PrivateKey):
+            raise ValueError(f"{signing_key} is not an Ed25519 private key")
+        kid = _kid(signing_key)
+        return cls(kid, private, {**public, kid: private.public_key()})
+
+    def sign(self, grant: LicenseGrant) -> str:
+        if self.signing_key is None or self.signing_kid is None:
+            raise RuntimeError("no license signing key is configured")
+        return jwt.encode(
+            grant.claims(), self.signing_key, algorithm=ALGORITHM, headers={"kid": self.signing_kid}
+        )
+
+    def jwks(self) -> dict[str, Any]:
+        """The public keys as a JSON Web Key Set (kty OKP, crv Ed25519), sorted by kid."""
+        keys = []
+        for kid, key in sorted(self.public.items()):
+            jwk = json.loads(OKPAlgorithm.to_jwk(key))
+            keys.append({**jwk, "kid": kid, "alg": ALGORITHM, "use": "sig"})
+        return {"keys": keys}
+
+
+def read_public_key(path: Path) -> Ed25519PublicKey:
+    key = serialization.load_pem_public_key(path.read_bytes())
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError(f"{path} is not an Ed25519 public key")
+    return key
+
+
+def generate_keys(directory: Path, kid: str) -> tuple[Path, Path]:
+    """Write a new pair as `<kid>.pem` (owner-readable only) and `<kid>.pub.pem`."""
+    if not kid or not kid.replace("-", "").replace("_", "").isalnum():
+        raise ValueError("a key id is letters, digits, '-' and '_'")
+    directory.mkdir(parents=True, exist_ok=True)
+    private_path, public_path = directory / f"{kid}.pem", directory / f"{kid}.pub.pem"
+    if private_path.exists() or public_path.exists():
+        raise ValueError(f"a key {kid!r} already exists in {directory}")
+    private = Ed25519PrivateKey.generate()
+    private_path.touch(mode=0o600)
+    private_path.write_bytes(
+        private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    public_path.write_bytes(
+        private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    return private_path, public_path
+
+
+def _kid(path: Path) -> str:
+    name = path.name
+    for suffix in (".pub.pem", ".pem"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return path.stem
