@@ -29,9 +29,12 @@ $(ASSETS): package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 	touch $@
 
-# A development signing secret for tokens, written once.
-.env:
-	$(BIN)/python -c "import secrets; print('BILLING_JWT_SECRET=' + secrets.token_urlsafe(48))" > $@
+# A development secret for tokens and a development key for licenses, written once.
+.env: $(INSTALLED)
+	$(BIN)/python -c "import secrets; print('BILLING_JWT_SECRET=' + secrets.token_urlsafe(48))" > $@.tmp
+	test -f .data/keys/dev.pem || $(BIN)/billing keys generate --dir .data/keys --kid dev > /dev/null
+	echo "BILLING_LICENSE_SIGNING_KEY=.data/keys/dev.pem" >> $@.tmp
+	mv $@.tmp $@
 
 lint: install
 	$(BIN)/ruff check .

@@ -53,6 +53,7 @@ def create_app(
         clock=clock,
         graphiql_html=page.html if page else None,
         license_jwks=license_keys.jwks(),
+        sign_license=license_keys.signer,
     )
 
     async def healthz(request: Request) -> Response:

@@ -105,8 +105,10 @@ def cmd_jobs_snapshot_seats(settings: Settings, args: argparse.Namespace) -> Non
 
 
 def cmd_jobs_run_daily(settings: Settings, args: argparse.Namespace) -> None:
+    from api.app import load_license_keys
     from resolvers.jobs import run_daily
 
+    sign = load_license_keys(settings).signer
     url = database_url(settings)
     asyncio.run(_checked(url, migrated=True))
     day = args.date or SystemClock().today()
@@ -115,7 +117,7 @@ def cmd_jobs_run_daily(settings: Settings, args: argparse.Namespace) -> None:
         engine = make_engine(url, pool_size=1)
         try:
             async with make_sessionmaker(engine)() as session:
-                report = await run_daily(session, day=day)
+                report = await run_daily(session, day=day, sign=sign)
         finally:
             await engine.dispose()
         for line in report.done:

@@ -10,7 +10,7 @@ license verifies while the key that signed it is listed.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -61,7 +61,10 @@ def verify_license(
     if key is None:
         raise LicenseRefused(Refusal.UNKNOWN_KEY, f"no public key {kid!r} is listed")
     try:
-        claims = jwt.decode(token, key, algorithms=[ALGORITHM], options={"require": ["iat"]})
+        # validity is by calendar date (starts_on, expires_on), not by the issuing clock
+        claims = jwt.decode(
+            token, key, algorithms=[ALGORITHM], options={"require": ["iat"], "verify_iat": False}
+        )
     except jwt.InvalidSignatureError:
         raise LicenseRefused(Refusal.BAD_SIGNATURE, "the signature does not match") from None
     except jwt.PyJWTError as error:
@@ -100,11 +103,21 @@ class LicenseKeys:
         return cls(kid, private, {**public, kid: private.public_key()})
 
     def sign(self, grant: LicenseGrant) -> str:
+        return self.issue(grant)[1]
+
+    def issue(self, grant: LicenseGrant) -> tuple[str, str]:
+        """(kid, signed token) of `grant`."""
         if self.signing_key is None or self.signing_kid is None:
             raise RuntimeError("no license signing key is configured")
-        return jwt.encode(
+        token = jwt.encode(
             grant.claims(), self.signing_key, algorithm=ALGORITHM, headers={"kid": self.signing_kid}
         )
+        return self.signing_kid, token
+
+    @property
+    def signer(self) -> Callable[[LicenseGrant], tuple[str, str]] | None:
+        """What resolvers sign with, or None when this process has no signing key."""
+        return self.issue if self.signing_key is not None else None
 
     def jwks(self) -> dict[str, Any]:
         """The public keys as a JSON Web Key Set (kty OKP, crv Ed25519), sorted by kid."""

@@ -20,7 +20,7 @@ from strawberry.types.unset import UNSET
 from api.auth import InvalidToken, principal_from_token
 from api.graphiql import CONTENT_SECURITY_POLICY
 from api.settings import Settings
-from resolvers.context import Clock, Context
+from resolvers.context import Clock, Context, LicenseSigner
 from resolvers.principal import Principal
 from schema.error_policy import public_error
 
@@ -39,6 +39,7 @@ class BillingGraphQL(GraphQL[Context, None]):
         clock: Clock,
         graphiql_html: str | None,
         license_jwks: dict[str, Any] | None = None,
+        sign_license: LicenseSigner | None = None,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if graphiql_html else None)
         self.settings = settings
@@ -46,6 +47,7 @@ class BillingGraphQL(GraphQL[Context, None]):
         self.clock = clock
         self.graphiql_html = graphiql_html
         self.license_jwks = license_jwks or {"keys": []}
+        self.sign_license = sign_license
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         if not isinstance(request, Request):
@@ -78,6 +80,7 @@ class BillingGraphQL(GraphQL[Context, None]):
             request_id=request_id,
             sessionmaker=self.sessionmaker,
             license_jwks=self.license_jwks,
+            sign_license=self.sign_license,
         )
         started = time.perf_counter()
         try:

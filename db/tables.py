@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     SmallInteger,
     String,
+    Text,
     UniqueConstraint,
     func,
     text,
@@ -24,6 +25,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from billing.charges import ChargeKind
+from billing.licenses import LicenseType
 from billing.seats import (
     AccessLevel,
     MembershipState,
@@ -176,6 +178,7 @@ class Subscription(SQLModel, table=True):
         CheckConstraint(_in("status", SUBSCRIPTION_STATUSES), name="status_known"),
         CheckConstraint("seats >= 0", name="seats_not_negative"),
         CheckConstraint("end_date > start_date", name="term_not_empty"),
+        CheckConstraint(_in("license_type", tuple(LicenseType)), name="license_type_known"),
         Index(
             "subscription_one_active_per_namespace",
             "namespace_id",
@@ -222,6 +225,11 @@ class Subscription(SQLModel, table=True):
     pending_plan_id: int | None = _fk("plan.id", nullable=True)
     renewal_seats: int | None = Field(default=None, nullable=True)
     renewal_price_id: int | None = _fk("price.id", nullable=True)
+    # self-managed instances: how their licenses are delivered (by sync, or as a file)
+    license_type: str = Field(
+        default=LicenseType.ONLINE.value,
+        sa_column=Column(String(8), nullable=False, server_default=LicenseType.ONLINE.value),
+    )
     created_at: datetime | None = _created_at()
 
 
@@ -502,3 +510,32 @@ class AuditEvent(SQLModel, table=True):
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
     occurred_on: date = Field(nullable=False)
     created_at: datetime | None = _created_at()
+
+
+class License(SQLModel, table=True):
+    """A signed license of an instance subscription; a new one follows every change to what
+    it grants."""
+
+    __tablename__ = "license"
+    __table_args__ = (
+        CheckConstraint(_in("license_type", tuple(LicenseType)), name="license_type_known"),
+        Index("license_by_instance", "instance_id", "id"),
+        Index("license_by_subscription", "subscription_id", "id"),
+    )
+
+    id: int | None = _id()
+    subscription_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("subscription.id"), nullable=False)
+    )
+    instance_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("instance.id"), nullable=False)
+    )
+    kid: str = Field(sa_column=Column(String(64), nullable=False))
+    token: str = Field(sa_column=Column(Text, nullable=False))
+    license_type: str = Field(sa_column=Column(String(8), nullable=False))
+    plan: str = Field(sa_column=Column(String(32), nullable=False))
+    seats: int = Field(sa_column=Column(Integer, nullable=False))
+    add_ons: list[Any] = Field(sa_column=Column(JSONB, nullable=False))
+    starts_on: date = Field(nullable=False)
+    expires_on: date = Field(nullable=False)
+    issued_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

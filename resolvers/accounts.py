@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from billing.seats import SeatFigures, seat_figures
 from db.accounts import customers_page, namespace_by_path
-from db.tables import Customer, Instance, Namespace, Subscription
+from db.tables import Customer, Instance, License, Namespace, Subscription
 from resolvers.context import Context
 from resolvers.errors import Forbidden, ObjectNotFound, Unauthenticated
 from resolvers.loaders import PageKey, required
@@ -103,6 +103,14 @@ async def customer_subscriptions(
     return await context.loaders.subscription_pages_by_customer.load(
         PageKey(customer_id, after, limit)
     )
+
+
+async def instance_licenses(
+    context: Context, instance_id: int, *, after: int | None, limit: int
+) -> list[License]:
+    """A visible instance's licenses (whoever may see the instance: its customer, admins and
+    analysts), oldest first."""
+    return await context.loaders.license_pages_by_instance.load(PageKey(instance_id, after, limit))
 
 
 async def customer_of(context: Context, customer_id: int | None) -> Customer | None:

@@ -26,6 +26,7 @@ from db.subscriptions import add_ons_of
 from db.tables import Invoice, InvoiceLine, Namespace, Payment, Subscription, SubscriptionAddOn
 from resolvers.context import Context
 from resolvers.errors import Forbidden, Unauthenticated
+from resolvers.licenses import refresh_license
 from resolvers.principal import Permission
 
 MAX_IDEMPOTENCY_KEY = 255
@@ -220,6 +221,13 @@ async def run_change(
                     )
                 return await _replay(session, stored.result)
         outcome = await change(session)
+        if outcome.subscription is not None and outcome.subscription.instance_id is not None:
+            await refresh_license(
+                session,
+                outcome.subscription,
+                sign=context.sign_license,
+                now=context.clock.now(),
+            )
         if preview:
             related = await _related(session, outcome)
         if use_key:

@@ -6,12 +6,13 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Hashable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
+from billing.licenses import LicenseGrant
 from db.invoices import number_pending
 from resolvers.loaders import Loaders
 from resolvers.principal import Principal
@@ -21,9 +22,15 @@ V = TypeVar("V")
 
 
 class Clock(Protocol):
-    """Where "today" comes from; tests pass a fixed one."""
+    """Where "today" and "now" come from; tests pass a fixed one."""
 
     def today(self) -> date: ...
+
+    def now(self) -> datetime: ...
+
+
+# Signs a license grant: returns the key id and the signed token.
+LicenseSigner = Callable[[LicenseGrant], tuple[str, str]]
 
 
 @dataclass
@@ -33,6 +40,7 @@ class Context:
     request_id: str
     sessionmaker: async_sessionmaker[AsyncSession]
     license_jwks: dict[str, Any] = field(default_factory=dict)  # public license keys
+    sign_license: LicenseSigner | None = None  # None when no signing key is configured
     _session: AsyncSession | None = field(default=None, init=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
     loaders: Loaders = field(init=False)

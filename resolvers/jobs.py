@@ -22,6 +22,8 @@ from db.subscriptions import (
 )
 from db.tables import Subscription
 from resolvers.changes import Who
+from resolvers.context import LicenseSigner
+from resolvers.licenses import SigningUnavailable, refresh_license
 from resolvers.renewals import Happened, reconcile_due, roll_over
 
 
@@ -54,7 +56,9 @@ JOB_ACTOR = "job:run-daily"
 KEEP_IDEMPOTENCY_KEYS = timedelta(days=7)
 
 
-async def run_daily(session: AsyncSession, *, day: date) -> DailyReport:
+async def run_daily(
+    session: AsyncSession, *, day: date, sign: LicenseSigner | None = None
+) -> DailyReport:
     """Everything due by `day`: quarterly reconciliations, then the terms that have ended
     (renewed as bought, renewed automatically, or expired), then the seat snapshot.
 
@@ -62,6 +66,7 @@ async def run_daily(session: AsyncSession, *, day: date) -> DailyReport:
     done moves its state on (quarters reconciled, term dates), so running again for the same
     day does nothing more, and a run after missed days catches up on all of them."""
     who = Who(JOB_ACTOR, day)
+    midnight = datetime.combine(day, time(), tzinfo=UTC)
     done: list[str] = []
     failed: list[str] = []
 
@@ -76,11 +81,12 @@ async def run_daily(session: AsyncSession, *, day: date) -> DailyReport:
                     await session.rollback()
                     continue
                 happened = await step(subscription)
+                await refresh_license(session, subscription, sign=sign, now=midnight)
                 await session.commit()  # numbers the invoices issued
                 done.extend(str(event) for event in happened)
-            except BillingError as error:
+            except (BillingError, SigningUnavailable) as error:
                 await session.rollback()
-                failed.append(f"subscription {subscription_id}: {error.message}")
+                failed.append(f"subscription {subscription_id}: {error}")
             except DBAPIError as error:  # e.g. a deadlock: the others still get their turn
                 await session.rollback()
                 failed.append(f"subscription {subscription_id}: {type(error.orig).__name__}")
@@ -96,7 +102,7 @@ async def run_daily(session: AsyncSession, *, day: date) -> DailyReport:
 
     await each(await due_for_reconciliation(session), reconcile)
     await each(await ending_by(session, day), end_terms)
-    cutoff = datetime.combine(day, time(), tzinfo=UTC) - KEEP_IDEMPOTENCY_KEYS
+    cutoff = midnight - KEEP_IDEMPOTENCY_KEYS
     purged = await purge(session, before=cutoff)
     await session.commit()
     snapshot = await snapshot_seats(session, day=day)

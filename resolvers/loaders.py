@@ -23,6 +23,7 @@ from db.tables import (
     GitlabUser,
     Instance,
     Invoice,
+    License,
     Namespace,
     Plan,
     Price,
@@ -159,6 +160,7 @@ class Loaders:
         self.invoice_pages_by_customer = batch(_pages(Invoice, Invoice.customer_id))
         self.invoice_pages_by_subscription = batch(_pages(Invoice, Invoice.subscription_id))
         self.add_ons_by_subscription = batch(add_ons_by_subscription)
+        self.license_pages_by_instance = batch(_pages(License, License.instance_id))
 
 
 async def required(loader: DataLoader[K, V | None], key: K | None) -> V:

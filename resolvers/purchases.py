@@ -13,6 +13,7 @@ from billing.charges import (
     Term,
 )
 from billing.errors import ConflictError, ErrorCode, InvalidInputError, NotFoundError
+from billing.licenses import LicenseType
 from billing.quotes import AddOnRequest, validate_purchase
 from billing.subscriptions import SubscriptionStatus
 from billing.terms import BillingPeriod, term_end
@@ -54,6 +55,7 @@ class PurchaseCommand:
     start_date: date | None = None
     quarterly_reconciliation: bool = False
     auto_renew: bool = True
+    license_type: LicenseType = LicenseType.ONLINE
 
 
 @change("subscriptionPurchase")

@@ -26,6 +26,7 @@ from schema.base import (
 from schema.catalog import AddOn, Plan, Price
 from schema.errors import user_error
 from schema.invoices import Invoice
+from schema.licenses import License, LicenseType
 from schema.members import (
     BillableMember,
     BillableMemberConnection,
@@ -273,6 +274,19 @@ class Instance(relay.Node):
         row = await accounts.instance_subscription(info.context, self.id)
         return Subscription.of(row) if row else None
 
+    @strawberry.field(description="Every license signed for it, oldest first.")
+    async def licenses(
+        self,
+        info: Info,
+        first: Annotated[int | None, _FIRST] = None,
+        after: Annotated[str | None, _AFTER] = None,
+    ) -> relay.Connection[License]:
+        limit = page_size(first)
+        rows = await accounts.instance_licenses(
+            info.context, self.id, after=decode_cursor("License", after), limit=limit + 1
+        )
+        return keyset_connection(rows, limit, License.of, "License")
+
     @classmethod
     def of(cls, row: tables.Instance) -> Instance:
         assert row.id is not None
@@ -333,6 +347,9 @@ class Subscription(relay.Node):
     )
     quarters_reconciled: int = strawberry.field(
         description="Quarters of the current term reconciled so far (0 to 3)."
+    )
+    license_type: LicenseType = strawberry.field(
+        description="For instances: licenses delivered by sync (ONLINE) or as files (OFFLINE)."
     )
     row: strawberry.Private[tables.Subscription]
 
@@ -432,6 +449,7 @@ class Subscription(relay.Node):
             cancelled_on=row.cancelled_on,
             quarterly_reconciliation=row.quarterly_reconciliation,
             quarters_reconciled=row.quarters_reconciled,
+            license_type=LicenseType(row.license_type),
             row=row,
         )
 

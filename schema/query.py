@@ -11,10 +11,11 @@ from strawberry.scalars import JSON
 from resolvers import accounts, invoices
 from resolvers.principal import Permission as DomainPermission
 from resolvers.principal import Role as DomainRole
-from schema.accounts import Customer, Namespace, Subscription
+from schema.accounts import Customer, Instance, Namespace, Subscription
 from schema.base import Info, decode_cursor, keyset_connection, node_id, page_size
 from schema.catalog import CatalogQuery
 from schema.invoices import AuditEvent, Invoice
+from schema.licenses import LicenseQuery
 from schema.seat_data import SeatDataMutation
 from schema.subscriptions import SubscriptionMutation
 
@@ -40,7 +41,7 @@ class Viewer:
 
 
 @strawberry.type(description="Read the catalog, accounts and subscriptions.")
-class Query(CatalogQuery):
+class Query(CatalogQuery, LicenseQuery):
     node: relay.Node | None = relay.node(
         description="Fetch any object by its global id; null when not found or not visible."
     )
@@ -98,6 +99,14 @@ class Query(CatalogQuery):
             info.context, after=decode_cursor("Customer", after), limit=limit + 1, search=search
         )
         return keyset_connection(rows, limit, Customer.of, "Customer")
+
+    @strawberry.field(description="One self-managed instance by global id.")
+    async def instance(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Instance id.")],
+    ) -> Instance:
+        return Instance.of(await accounts.get_instance(info.context, node_id("Instance", id)))
 
     @strawberry.field(description="One subscription by global id.")
     async def subscription(

@@ -20,6 +20,7 @@ from schema.base import BillingPeriod, Info, Long, node_id
 from schema.catalog import AddOnQuantityInput
 from schema.errors import Conflict, InvalidInput, NotFound, PriceNotFound, user_error
 from schema.invoices import Invoice, Payment
+from schema.licenses import LicenseType
 
 
 @strawberry.type(description="What a subscription change did, or (preview) would do.")
@@ -101,6 +102,10 @@ class SubscriptionPurchaseInput(_ChangeInput):
         "(annual terms only).",
     )
     auto_renew: bool = strawberry.field(default=True, description="Renew at the end date.")
+    license_type: LicenseType = strawberry.field(
+        default=LicenseType.ONLINE,
+        description="For an instance: licenses by sync (ONLINE) or as files (OFFLINE).",
+    )
 
 
 @strawberry.input(description="More seats for the rest of the term.")
@@ -218,6 +223,7 @@ class SubscriptionMutation:
             start_date=input.start_date,
             quarterly_reconciliation=input.quarterly_reconciliation,
             auto_renew=input.auto_renew,
+            license_type=input.license_type,
         )
         return await _subscription_result(
             purchases.purchase(

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from api.app import create_app
 from api.auth import mint_token
 from api.database import embedded_database_url
+from api.licenses import generate_keys
 from api.settings import Settings, load_settings
 from db.demo import load_demo_data
 from db.engine import make_engine, upgrade
@@ -38,6 +39,9 @@ class FixedClock:
 
     def today(self) -> date:
         return self.current
+
+    def now(self) -> datetime:
+        return datetime.combine(self.current, time(12), tzinfo=UTC)
 
 
 @pytest.fixture(scope="session")
@@ -126,9 +130,21 @@ def clock() -> FixedClock:
     return FixedClock()
 
 
+@pytest.fixture(scope="session")
+def license_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The test service's license signing key, `test.pem`."""
+    private, _ = generate_keys(tmp_path_factory.mktemp("keys"), "test")
+    return private
+
+
 @pytest.fixture
-def settings() -> Settings:
-    return load_settings(_env_file=None, jwt_secret=JWT_SECRET, database_url=None)
+def settings(license_key: Path) -> Settings:
+    return load_settings(
+        _env_file=None,
+        jwt_secret=JWT_SECRET,
+        database_url=None,
+        license_signing_key=license_key,
+    )
 
 
 @pytest.fixture

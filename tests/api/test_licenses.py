@@ -119,8 +119,10 @@ def test_a_wrong_key_file_is_named(tmp_path: Path) -> None:
 
 
 async def test_the_public_keys_are_published_as_a_jwks(gql: GraphQL) -> None:
-    # the test app has no license keys configured: an empty set, and no token needed
-    assert data(await gql("{ licenseSigningKeys }"))["licenseSigningKeys"] == {"keys": []}
+    # the test service signs with `test.pem`; anyone may fetch the public half
+    [key] = data(await gql("{ licenseSigningKeys }"))["licenseSigningKeys"]["keys"]
+    assert (key["kid"], key["kty"], key["crv"], key["use"]) == ("test", "OKP", "Ed25519", "sig")
+    assert "d" not in key  # no private part
 
 
 def test_the_jwks_verifies_what_the_key_signed(keys: LicenseKeys) -> None:
