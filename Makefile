@@ -30,7 +30,7 @@ $(ASSETS): package.json package-lock.json
 	touch $@
 
 # A development secret for tokens and a development key for licenses, written once.
-.env: $(INSTALLED)
+.env: | $(INSTALLED)
 	$(BIN)/python -c "import secrets; print('BILLING_JWT_SECRET=' + secrets.token_urlsafe(48))" > $@.tmp
 	test -f .data/keys/dev.pem || $(BIN)/billing keys generate --dir .data/keys --kid dev > /dev/null
 	echo "BILLING_LICENSE_SIGNING_KEY=.data/keys/dev.pem" >> $@.tmp

@@ -26,7 +26,7 @@ def load_license_keys(settings: Settings) -> LicenseKeys:
     """The configured license keys, or ConfigError naming the file that is wrong."""
     try:
         return LicenseKeys.load(settings.license_signing_key, settings.license_public_keys)
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, TypeError) as error:  # TypeError: a key with a password
         raise ConfigError(f"license keys: {error}") from None
 
 

@@ -154,10 +154,10 @@ def cmd_license_verify(settings: Settings, args: argparse.Namespace) -> None:
     try:
         if args.public_key:
             keys = {_kid_of(Path(p)): read_public_key(Path(p)) for p in args.public_key}
-        else:
-            keys = load_license_keys(settings).public
+        else:  # the keys this service is configured with
+            keys = load_license_keys(load_settings()).public
         token = Path(args.file).read_text().strip()
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, TypeError) as error:
         raise ConfigError(str(error)) from None
     today = args.date or SystemClock().today()
     try:
@@ -280,7 +280,7 @@ def parser() -> argparse.ArgumentParser:
         help="a <kid>.pub.pem file (repeatable); the configured keys by default",
     )
     verify.add_argument("--date", type=date.fromisoformat, help="the day (today by default)")
-    verify.set_defaults(run=cmd_license_verify)
+    verify.set_defaults(run=cmd_license_verify, needs_settings=False)
 
     token = commands.add_parser("token", help="mint a development token with the configured key")
     token.add_argument("--role", required=True, choices=[r.value for r in Role])

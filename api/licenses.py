@@ -10,6 +10,7 @@ license verifies while the key that signed it is listed.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,6 +26,7 @@ from jwt.algorithms import OKPAlgorithm
 from billing.licenses import LicenseGrant
 
 ALGORITHM = "EdDSA"
+MAX_KID = 64
 
 
 class Refusal(StrEnum):
@@ -137,21 +139,19 @@ def read_public_key(path: Path) -> Ed25519PublicKey:
 
 def generate_keys(directory: Path, kid: str) -> tuple[Path, Path]:
     """Write a new pair as `<kid>.pem` (owner-readable only) and `<kid>.pub.pem`."""
-    if not kid or not kid.replace("-", "").replace("_", "").isalnum():
-        raise ValueError("a key id is letters, digits, '-' and '_'")
+    _check_kid(kid)
     directory.mkdir(parents=True, exist_ok=True)
     private_path, public_path = directory / f"{kid}.pem", directory / f"{kid}.pub.pem"
     if private_path.exists() or public_path.exists():
         raise ValueError(f"a key {kid!r} already exists in {directory}")
     private = Ed25519PrivateKey.generate()
-    private_path.touch(mode=0o600)
-    private_path.write_bytes(
-        private.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+    secret = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
+    # created owner-only, and never over a file that appeared meanwhile
+    descriptor = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(secret)
     public_path.write_bytes(
         private.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -164,5 +164,13 @@ def _kid(path: Path) -> str:
     name = path.name
     for suffix in (".pub.pem", ".pem"):
         if name.endswith(suffix):
-            return name[: -len(suffix)]
-    return path.stem
+            name = name[: -len(suffix)]
+            break
+    _check_kid(name, path)
+    return name
+
+
+def _check_kid(kid: str, path: Path | None = None) -> None:
+    if not kid or len(kid) > MAX_KID or not kid.replace("-", "").replace("_", "").isalnum():
+        where = f"{path}: " if path else ""
+        raise ValueError(f"{where}a key id is 1 to {MAX_KID} letters, digits, '-' and '_'")

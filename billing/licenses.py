@@ -79,7 +79,7 @@ class LicenseGrant:
                 subscription_id=_whole(claims["subscription_id"], "subscription_id"),
                 issued_at=datetime.fromtimestamp(_whole(claims["iat"], "iat"), tz=UTC),
             )
-        except (KeyError, TypeError) as error:
+        except (KeyError, TypeError, OverflowError, OSError) as error:
             raise ValueError(f"missing or malformed claim: {error}") from None
         if grant.expires_on <= grant.starts_on:
             raise ValueError("expires_on must be after starts_on")

@@ -117,3 +117,12 @@ async def ending_by(session: AsyncSession, day: date) -> list[int]:
         .order_by(col(Subscription.id))
     )
     return [id_ for id_ in (await session.execute(query)).scalars() if id_ is not None]
+
+
+async def active_instance_subscriptions(session: AsyncSession) -> list[int]:
+    query = (
+        select(col(Subscription.id))
+        .where(col(Subscription.status) == ACTIVE, col(Subscription.instance_id).is_not(None))
+        .order_by(col(Subscription.id))
+    )
+    return [id_ for id_ in (await session.execute(query)).scalars() if id_ is not None]

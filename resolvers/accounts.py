@@ -108,8 +108,11 @@ async def customer_subscriptions(
 async def instance_licenses(
     context: Context, instance_id: int, *, after: int | None, limit: int
 ) -> list[License]:
-    """A visible instance's licenses (whoever may see the instance: its customer, admins and
-    analysts), oldest first."""
+    """A visible instance's licenses, oldest first, for its customer and admins (a license is
+    a credential: analysts see none)."""
+    instance = await required(context.loaders.instance_by_id, instance_id)
+    if not context.principal.may_manage_customer(instance.customer_id):
+        return []
     return await context.loaders.license_pages_by_instance.load(PageKey(instance_id, after, limit))
 
 

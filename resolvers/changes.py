@@ -221,10 +221,11 @@ async def run_change(
                     )
                 return await _replay(session, stored.result)
         outcome = await change(session)
-        if outcome.subscription is not None and outcome.subscription.instance_id is not None:
+        subscription = outcome.subscription
+        if subscription is not None and subscription.instance_id is not None and not preview:
             await refresh_license(
                 session,
-                outcome.subscription,
+                subscription,
                 sign=context.sign_license,
                 now=context.clock.now(),
             )

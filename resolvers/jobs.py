@@ -15,6 +15,7 @@ from db.idempotency import purge
 from db.ingest import refresh_seat_figures
 from db.snapshots import namespaces_with_members, write_snapshots
 from db.subscriptions import (
+    active_instance_subscriptions,
     due_for_reconciliation,
     ending_by,
     lock_namespace_of,
@@ -23,7 +24,7 @@ from db.subscriptions import (
 from db.tables import Subscription
 from resolvers.changes import Who
 from resolvers.context import LicenseSigner
-from resolvers.licenses import SigningUnavailable, refresh_license
+from resolvers.licenses import needs_license, refresh_license
 from resolvers.renewals import Happened, reconcile_due, roll_over
 
 
@@ -81,12 +82,11 @@ async def run_daily(
                     await session.rollback()
                     continue
                 happened = await step(subscription)
-                await refresh_license(session, subscription, sign=sign, now=midnight)
                 await session.commit()  # numbers the invoices issued
                 done.extend(str(event) for event in happened)
-            except (BillingError, SigningUnavailable) as error:
+            except BillingError as error:
                 await session.rollback()
-                failed.append(f"subscription {subscription_id}: {error}")
+                failed.append(f"subscription {subscription_id}: {error.message}")
             except DBAPIError as error:  # e.g. a deadlock: the others still get their turn
                 await session.rollback()
                 failed.append(f"subscription {subscription_id}: {type(error.orig).__name__}")
@@ -100,8 +100,34 @@ async def run_daily(
             happened.append(await roll_over(session, subscription, who))
         return happened
 
+    unlicensed: list[int] = []
+
+    async def license(subscription: Subscription) -> list[Happened]:
+        """Every instance gets a license for what it has now (also the first one, for
+        subscriptions older than licenses, or signed late once a key is configured)."""
+        assert subscription.id is not None
+        if sign is None:
+            if await needs_license(session, subscription):
+                unlicensed.append(subscription.id)
+            return []
+        issued = await refresh_license(session, subscription, sign=sign, now=midnight)
+        if issued is None:
+            return []
+        return [
+            Happened(
+                f"subscription {subscription.id}: licensed {issued.seats} seats of "
+                f"{issued.plan} to {issued.expires_on.isoformat()}"
+            )
+        ]
+
     await each(await due_for_reconciliation(session), reconcile)
     await each(await ending_by(session, day), end_terms)
+    await each(await active_instance_subscriptions(session), license)
+    if unlicensed:
+        failed.append(
+            f"{len(unlicensed)} instance subscriptions need a new license, but no signing key "
+            "is configured (BILLING_LICENSE_SIGNING_KEY): " + ", ".join(str(i) for i in unlicensed)
+        )
     cutoff = midnight - KEEP_IDEMPOTENCY_KEYS
     purged = await purge(session, before=cutoff)
     await session.commit()

@@ -17,48 +17,19 @@ from resolvers.context import Context, LicenseSigner
 from resolvers.errors import ObjectNotFound
 
 
-class SigningUnavailable(RuntimeError):
-    """No signing key is configured, so no license can be issued (a deployment error)."""
-
-
 async def refresh_license(
     session: AsyncSession, subscription: Subscription, *, sign: LicenseSigner | None, now: datetime
 ) -> License | None:
     """Sign a new license for an active instance subscription when what it grants differs from
-    its latest license; the new row, or None when nothing changed."""
+    its latest license; the new row, or None when nothing changed or nothing can be signed
+    (no signing key: billing goes on, and the daily job signs what is missing once a key is
+    configured, reporting until then)."""
     if subscription.instance_id is None or subscription.status != SubscriptionStatus.ACTIVE:
         return None
-    assert subscription.id is not None
-    plan = await session.get(Plan, subscription.plan_id)
-    customer = await session.get(Customer, subscription.customer_id)
-    assert plan is not None
-    assert customer is not None
-    add_ons = []
-    for owned in await add_ons_of(session, subscription.id):
-        add_on = await session.get(AddOn, owned.add_on_id)
-        assert add_on is not None
-        add_ons.append((add_on.code, owned.quantity))
-    add_ons.sort()
-    terms: tuple[Any, ...] = (
-        plan.code,
-        subscription.seats,
-        [{"code": code, "quantity": quantity} for code, quantity in add_ons],
-        subscription.start_date,
-        subscription.end_date,
-        subscription.license_type,
-    )
-    latest = await latest_license(session, subscription.id)
-    if latest is not None and terms == (
-        latest.plan,
-        latest.seats,
-        latest.add_ons,
-        latest.starts_on,
-        latest.expires_on,
-        latest.license_type,
-    ):
+    if sign is None or not await needs_license(session, subscription):
         return None
-    if sign is None:
-        raise SigningUnavailable("licenses cannot be signed: BILLING_LICENSE_SIGNING_KEY is unset")
+    assert subscription.id is not None
+    plan, customer, add_ons = await _granted(session, subscription)
     grant = LicenseGrant(
         licensee=Licensee(customer.name, customer.billing_email, customer.name),
         plan=plan.code,
@@ -79,7 +50,7 @@ async def refresh_license(
         license_type=subscription.license_type,
         plan=plan.code,
         seats=subscription.seats,
-        add_ons=terms[2],
+        add_ons=[{"code": code, "quantity": quantity} for code, quantity in add_ons],
         starts_on=subscription.start_date,
         expires_on=subscription.end_date,
         issued_at=grant.issued_at,
@@ -88,15 +59,68 @@ async def refresh_license(
     return row
 
 
+async def _granted(
+    session: AsyncSession, subscription: Subscription
+) -> tuple[Plan, Customer, list[tuple[str, int]]]:
+    assert subscription.id is not None
+    plan = await session.get(Plan, subscription.plan_id)
+    customer = await session.get(Customer, subscription.customer_id)
+    assert plan is not None
+    assert customer is not None
+    add_ons = []
+    for owned in await add_ons_of(session, subscription.id):
+        add_on = await session.get(AddOn, owned.add_on_id)
+        assert add_on is not None
+        add_ons.append((add_on.code, owned.quantity))
+    return plan, customer, sorted(add_ons)
+
+
+async def needs_license(session: AsyncSession, subscription: Subscription) -> bool:
+    """Whether what the subscription grants differs from its latest license (or it has none)."""
+    assert subscription.id is not None
+    plan, _, add_ons = await _granted(session, subscription)
+    latest = await latest_license(session, subscription.id)
+    if latest is None:
+        return True
+    granted: tuple[Any, ...] = (
+        plan.code,
+        subscription.seats,
+        [{"code": code, "quantity": quantity} for code, quantity in add_ons],
+        subscription.start_date,
+        subscription.end_date,
+        subscription.license_type,
+    )
+    return granted != (
+        latest.plan,
+        latest.seats,
+        latest.add_ons,
+        latest.starts_on,
+        latest.expires_on,
+        latest.license_type,
+    )
+
+
 async def license_file(context: Context, subscription_id: int) -> License:
-    """The subscription's current license, for the customer's people and admins."""
+    """The subscription's current license, for the customer and admins (a license is a
+    credential: analysts do not get it)."""
     from resolvers.accounts import get_subscription
 
     subscription = await get_subscription(context, subscription_id)
-    if not context.principal.may_read_customer(subscription.customer_id):
+    if not context.principal.may_manage_customer(subscription.customer_id):
         raise ObjectNotFound("Subscription", subscription_id)
     async with context.db() as session:
         latest = await latest_license(session, subscription_id)
     if latest is None:
         raise ObjectNotFound("License of subscription", subscription_id)
     return latest
+
+
+async def get_license(context: Context, license_id: int) -> License:
+    """One license, for its customer and admins."""
+    row: License | None = await context.loaders.license_by_id.load(license_id)
+    if row is None:
+        raise ObjectNotFound("License", license_id)
+    subscription = await context.loaders.subscription_by_id.load(row.subscription_id)
+    if subscription is None or not context.principal.may_manage_customer(subscription.customer_id):
+        raise ObjectNotFound("License", license_id)
+    return row

@@ -161,6 +161,7 @@ class Loaders:
         self.invoice_pages_by_subscription = batch(_pages(Invoice, Invoice.subscription_id))
         self.add_ons_by_subscription = batch(add_ons_by_subscription)
         self.license_pages_by_instance = batch(_pages(License, License.instance_id))
+        self.license_by_id = batch(_by_id(License))
 
 
 async def required(loader: DataLoader[K, V | None], key: K | None) -> V:

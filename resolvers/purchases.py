@@ -98,6 +98,7 @@ async def purchase(session: AsyncSession, context: Context, command: PurchaseCom
         status=SubscriptionStatus.ACTIVE.value,
         auto_renew=command.auto_renew,
         quarterly_reconciliation=command.quarterly_reconciliation,
+        license_type=command.license_type.value,
     )
     session.add(subscription)
     await session.flush()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from typing import Annotated, TypeAlias
 
 import strawberry
@@ -11,7 +12,7 @@ from strawberry import relay
 from billing.licenses import LicenseType as DomainLicenseType
 from db import tables
 from resolvers import licenses
-from schema.base import Info, node_id
+from schema.base import Info, node_id, resolve_nodes_by_id, visible_nodes
 
 strawberry.enum(DomainLicenseType, description="How an instance receives its licenses.")
 LicenseType: TypeAlias = DomainLicenseType
@@ -44,6 +45,14 @@ class License(relay.Node):
             expires_on=row.expires_on,
             issued_at=row.issued_at,
             token=row.token,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[License | None]:
+        return await resolve_nodes_by_id(
+            node_ids, visible_nodes(lambda i: licenses.get_license(info.context, i)), cls.of
         )
 
 

@@ -4,6 +4,8 @@ Keys rotate: a license verifies while the key that signed it is listed."""
 
 import base64
 import json
+import os
+import subprocess
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -12,9 +14,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from jwt.algorithms import OKPAlgorithm
 
+from api.app import load_license_keys
 from api.licenses import LicenseKeys, LicenseRefused, Refusal, generate_keys, verify_license
+from api.settings import ConfigError, load_settings
 from billing.licenses import Licensee, LicenseGrant, LicenseType
-from tests.api.test_cli import billing
+from tests.api.test_cli import BILLING, billing
 from tests.conftest import GraphQL
 from tests.helpers import data
 
@@ -181,3 +185,45 @@ def test_the_cli_generates_keys_and_verifies_a_license_file(tmp_path: Path) -> N
         BILLING_LICENSE_SIGNING_KEY="keys/k1.pem",
     )
     assert configured.returncode == 0, configured.stderr
+
+
+def test_a_license_verifies_where_the_service_is_not_configured(tmp_path: Path) -> None:
+    private, _ = generate_keys(tmp_path, "k2")
+    (tmp_path / "license.jwt").write_text(LicenseKeys.load(private, []).sign(GRANT))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BILLING_")}
+    verified = subprocess.run(
+        [
+            BILLING,
+            "license",
+            "verify",
+            "license.jwt",
+            "--public-key",
+            "k2.pub.pem",
+            "--date",
+            "2026-06-01",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert verified.returncode == 0, verified.stderr
+
+
+def test_a_password_protected_key_is_a_one_line_start_up_error(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    locked = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"secret"),
+    )
+    (tmp_path / "locked.pem").write_bytes(locked)
+    settings = load_settings(
+        _env_file=None, jwt_secret="x" * 40, license_signing_key=tmp_path / "locked.pem"
+    )
+    with pytest.raises(ConfigError, match="license keys"):
+        load_license_keys(settings)

@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.licenses import LicenseKeys, verify_license
+from billing.licenses import LicenseType
 from db.tables import Customer, Instance, License, Subscription
 from resolvers.jobs import run_daily
-from tests.commerce import ADD_ON_PURCHASE, ADD_SEATS, SET_AUTO_RENEW, gid, result
+from tests.commerce import ADD_ON_PURCHASE, ADD_SEATS, PURCHASE, SET_AUTO_RENEW, gid, result
 from tests.conftest import GraphQL
 from tests.helpers import data, error_codes
 
@@ -148,3 +149,71 @@ async def test_license_lists_take_the_same_statements_for_5_and_50(
         assert len(body["instance"]["licenses"]["edges"]) == total
         counts.append(counted.n)
     assert counts[0] == counts[1]
+
+
+async def test_an_offline_purchase_signs_an_offline_license(
+    gql: GraphQL, initech: dict[str, Any], session: AsyncSession, license_key: Path
+) -> None:
+    await session.execute(update(Subscription).values(status="expired"))
+    await session.commit()
+    customer = (
+        await session.execute(select(Customer).where(Customer.name == "Initech"))
+    ).scalar_one()
+    request = {
+        "customerId": gid("Customer", customer.id),
+        "instanceId": initech["instance"],
+        "plan": "premium",
+        "seats": 50,
+        "licenseType": "OFFLINE",
+    }
+    # a preview signs nothing
+    preview = result(
+        await gql(PURCHASE, {"input": {**request, "preview": True}}, token=initech["token"])
+    )
+    assert preview["__typename"] == "SubscriptionChangeSuccess", preview
+    assert (await session.execute(select(func.count()).select_from(License))).scalar_one() == 0
+    bought = result(await gql(PURCHASE, {"input": request}, token=initech["token"]))
+    file = data(await gql(FILE, {"id": bought["subscription"]["id"]}, token=initech["token"]))[
+        "licenseFile"
+    ]
+    grant = verify_license(file["content"].strip(), _public(license_key), today=date(2026, 3, 15))
+    assert (grant.license_type, grant.seats, grant.plan) == (LicenseType.OFFLINE, 50, "premium")
+
+
+async def test_licenses_are_for_the_customer_and_admins_only(
+    gql: GraphQL, initech: dict[str, Any], token: Callable[..., str], session: AsyncSession
+) -> None:
+    subscription = initech["subscription"]
+    await gql(
+        ADD_SEATS, {"input": {"subscriptionId": subscription, "seats": 1}}, token=initech["token"]
+    )
+    license_id = (await session.execute(select(License.id))).scalar_one()
+    node = "query($id: ID!) { node(id: $id) { ... on License { seats } } }"
+    for who, sees in [
+        (initech["token"], True),
+        (token("admin"), True),
+        (token("analyst"), False),
+    ]:
+        listed = data(await gql(LICENSES, {"id": initech["instance"]}, token=who))
+        assert bool(listed["instance"]["licenses"]["edges"]) is sees
+        found = data(await gql(node, {"id": gid("License", license_id)}, token=who))["node"]
+        assert (found == {"seats": 121}) is sees
+    analyst_file = await gql(FILE, {"id": subscription}, token=token("analyst"))
+    assert error_codes(analyst_file) == ["NOT_FOUND"]
+
+
+async def test_the_daily_job_gives_older_subscriptions_their_first_license(
+    initech: dict[str, Any], session: AsyncSession, license_key: Path
+) -> None:
+    unsigned = await run_daily(session, day=date(2026, 3, 16))
+    assert len(unsigned.failed) == 1
+    assert "no signing key is configured" in unsigned.failed[0]
+    signed = await run_daily(
+        session, day=date(2026, 3, 16), sign=LicenseKeys.load(license_key, []).signer
+    )
+    assert signed.failed == []
+    assert any("licensed 120 seats of ultimate" in line for line in signed.done)
+    again = await run_daily(
+        session, day=date(2026, 3, 16), sign=LicenseKeys.load(license_key, []).signer
+    )
+    assert not any("licensed" in line for line in again.done)
