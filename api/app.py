@@ -54,6 +54,7 @@ def create_app(
         graphiql_html=page.html if page else None,
         license_jwks=license_keys.jwks(),
         sign_license=license_keys.signer,
+        verify_license=license_keys.verifier,
     )
 
     async def healthz(request: Request) -> Response:

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from jwt.algorithms import OKPAlgorithm
 
+from billing.errors import ErrorCode, LicenseRefusedError
 from billing.licenses import LicenseGrant
 
 ALGORITHM = "EdDSA"
@@ -37,6 +38,15 @@ class Refusal(StrEnum):
     BAD_SIGNATURE = "bad signature"
     EXPIRED = "expired"
     NOT_YET_VALID = "not yet valid"
+
+
+_CODES = {
+    Refusal.MALFORMED: ErrorCode.LICENSE_MALFORMED,
+    Refusal.UNKNOWN_KEY: ErrorCode.LICENSE_UNKNOWN_KEY,
+    Refusal.BAD_SIGNATURE: ErrorCode.LICENSE_BAD_SIGNATURE,
+    Refusal.EXPIRED: ErrorCode.LICENSE_EXPIRED,
+    Refusal.NOT_YET_VALID: ErrorCode.LICENSE_NOT_YET_VALID,
+}
 
 
 class LicenseRefused(Exception):
@@ -115,6 +125,13 @@ class LicenseKeys:
             grant.claims(), self.signing_key, algorithm=ALGORITHM, headers={"kid": self.signing_kid}
         )
         return self.signing_kid, token
+
+    def verifier(self, token: str, today: date) -> LicenseGrant:
+        """`verify_license` with these keys, refusals as the domain's LicenseRefusedError."""
+        try:
+            return verify_license(token, self.public, today=today)
+        except LicenseRefused as refused:
+            raise LicenseRefusedError(_CODES[refused.reason], str(refused), "license") from None
 
     @property
     def signer(self) -> Callable[[LicenseGrant], tuple[str, str]] | None:

@@ -6,6 +6,8 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import strawberry
@@ -20,6 +22,7 @@ from strawberry.types.unset import UNSET
 from api.auth import InvalidToken, principal_from_token
 from api.graphiql import CONTENT_SECURITY_POLICY
 from api.settings import Settings
+from billing.licenses import LicenseGrant
 from resolvers.context import Clock, Context, LicenseSigner
 from resolvers.principal import Principal
 from schema.error_policy import public_error
@@ -40,6 +43,7 @@ class BillingGraphQL(GraphQL[Context, None]):
         graphiql_html: str | None,
         license_jwks: dict[str, Any] | None = None,
         sign_license: LicenseSigner | None = None,
+        verify_license: Callable[[str, date], LicenseGrant] | None = None,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if graphiql_html else None)
         self.settings = settings
@@ -48,6 +52,7 @@ class BillingGraphQL(GraphQL[Context, None]):
         self.graphiql_html = graphiql_html
         self.license_jwks = license_jwks or {"keys": []}
         self.sign_license = sign_license
+        self.verify_license = verify_license
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         if not isinstance(request, Request):
@@ -81,6 +86,7 @@ class BillingGraphQL(GraphQL[Context, None]):
             sessionmaker=self.sessionmaker,
             license_jwks=self.license_jwks,
             sign_license=self.sign_license,
+            verify_license=self.verify_license,
         )
         started = time.perf_counter()
         try:

@@ -45,6 +45,13 @@ class ErrorCode(StrEnum):
     CURRENCY_MISMATCH = "CURRENCY_MISMATCH"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
     TRIAL_SUBSCRIPTION = "TRIAL_SUBSCRIPTION"
+    LICENSE_MALFORMED = "LICENSE_MALFORMED"
+    LICENSE_UNKNOWN_KEY = "LICENSE_UNKNOWN_KEY"
+    LICENSE_BAD_SIGNATURE = "LICENSE_BAD_SIGNATURE"
+    LICENSE_EXPIRED = "LICENSE_EXPIRED"
+    LICENSE_NOT_YET_VALID = "LICENSE_NOT_YET_VALID"
+    LICENSE_FOREIGN = "LICENSE_FOREIGN"
+    LICENSE_REVOKED = "LICENSE_REVOKED"
 
 
 class BillingError(Exception):
@@ -76,6 +83,10 @@ class PriceNotFoundError(BillingError):
 class ConflictError(BillingError):
     """The request is well formed but the object's current state does not allow it (a
     subscription already renewed, an invoice already paid, a reused idempotency key)."""
+
+
+class LicenseRefusedError(BillingError):
+    """A license presented to the service (a sync) is not accepted; the code says why."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -166,6 +166,13 @@ class Instance(SQLModel, table=True):
     instance_uid: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
     hostname: str = Field(sa_column=Column(String(255), nullable=False))
     customer_id: int | None = _fk("customer.id")
+    # what the instance last reported (license syncs); null until it has
+    seats_in_use: int | None = Field(default=None, nullable=True)
+    max_historical_users: int | None = Field(default=None, nullable=True)
+    version: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    last_sync_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
     created_at: datetime | None = _created_at()
 
 
@@ -539,3 +546,29 @@ class License(SQLModel, table=True):
     starts_on: date = Field(nullable=False)
     expires_on: date = Field(nullable=False)
     issued_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class SyncReport(SQLModel, table=True):
+    """What an instance reported in a license sync; one per instance and day."""
+
+    __tablename__ = "sync_report"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "day"),
+        CheckConstraint("billable_users >= 0 AND max_historical_users >= 0", name="counts"),
+    )
+
+    id: int | None = _id()
+    instance_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("instance.id"), nullable=False)
+    )
+    subscription_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("subscription.id"), nullable=False)
+    )
+    license_id: int = Field(sa_column=Column(BigInteger, ForeignKey("license.id"), nullable=False))
+    day: date = Field(nullable=False)
+    hostname: str = Field(sa_column=Column(String(255), nullable=False))
+    version: str = Field(sa_column=Column(String(64), nullable=False))
+    billable_users: int = Field(sa_column=Column(Integer, nullable=False))
+    max_historical_users: int = Field(sa_column=Column(Integer, nullable=False))
+    reported_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    received_at: datetime | None = _created_at()

@@ -153,15 +153,20 @@ async def subscription_instance(context: Context, subscription: Subscription) ->
 async def subscription_seat_figures(
     context: Context, subscription: Subscription
 ) -> SeatFigures | None:
-    """Seat figures of a namespace subscription (self-managed instances report theirs; until
-    they do there are none)."""
-    if subscription.namespace_id is None:
+    """Seat figures of a subscription: a namespace's counted here, an instance's as it last
+    reported in a license sync (none until it has)."""
+    if subscription.namespace_id is not None:
+        namespace = await required(context.loaders.namespace_by_id, subscription.namespace_id)
+        in_use: int | None = namespace.seats_in_use
+    else:
+        instance = await required(context.loaders.instance_by_id, subscription.instance_id)
+        in_use = instance.seats_in_use
+    if in_use is None:
         return None
-    namespace = await required(context.loaders.namespace_by_id, subscription.namespace_id)
     plan = await required(context.loaders.plan_by_id, subscription.plan_id)
     return seat_figures(
         seats=subscription.seats,
-        seats_in_use=namespace.seats_in_use,
+        seats_in_use=in_use,
         max_seats_used=subscription.max_seats_used,
         paid=plan.code != "free" and not subscription.trial,
     )

@@ -25,9 +25,11 @@ from db.ingest import refresh_seat_figures
 from db.seats import billable_counts
 from db.snapshots import peak_between
 from db.subscriptions import add_ons_of
+from db.syncs import reported_peak
 from db.tables import (
     AddOn,
     AddOnPrice,
+    Instance,
     Invoice,
     Namespace,
     Plan,
@@ -46,10 +48,12 @@ class NextTerm:
 
 
 async def seats_in_use(session: AsyncSession, subscription: Subscription) -> int:
-    """Billable users of a namespace subscription now. Self-managed instances report their
-    own counts (licenses issue); until then they count none."""
+    """Billable users now: counted for a namespace, as last reported by a license sync for an
+    instance (none before its first sync)."""
     if subscription.namespace_id is None:
-        return 0
+        instance = await session.get(Instance, subscription.instance_id)
+        assert instance is not None
+        return instance.seats_in_use or 0
     namespace = await session.get(Namespace, subscription.namespace_id)
     assert namespace is not None
     return namespace.seats_in_use
@@ -245,8 +249,8 @@ async def reconcile_due(
     """Reconcile every quarter of the (locked) subscription's term that has ended by today:
     charge the seats used above those paid (the quarter's highest daily count, from the seat
     snapshots, so a job that missed days still sees each quarter's own peak) for the rest of
-    the term, and raise the seats. Self-managed instances report their counts in issue 5's
-    syncs; until then they have none to reconcile."""
+    the term, and raise the seats. A self-managed instance's peak is the highest count it
+    reported in its license syncs."""
     term = Term(subscription.start_date, subscription.end_date)
     plan = await session.get(Plan, subscription.plan_id)
     price = await session.get(Price, subscription.price_id)
@@ -262,9 +266,11 @@ async def reconcile_due(
         quarter = subscription.quarters_reconciled + 1
         before = state(subscription, SUBSCRIPTION_FIELDS)
         first = term.start if quarter == 1 else ends[quarter - 2]
-        peak = 0
         if subscription.namespace_id is not None:
             peak = await peak_between(session, subscription.namespace_id, first, ends[quarter - 1])
+        else:
+            assert subscription.instance_id is not None
+            peak = await reported_peak(session, subscription.instance_id, first, ends[quarter - 1])
         overage, charge = reconcile_quarter(
             quarter, subscription.seats, peak, Money(price.unit_amount, price.currency), term
         )

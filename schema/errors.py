@@ -48,6 +48,15 @@ class Conflict(UserError):
     pass
 
 
+@strawberry.type(
+    name="LicenseRefusedError",
+    description="The license is not accepted: malformed, signed by an unknown key, changed, "
+    "expired, not yet valid, not this instance's, or of a subscription no longer active.",
+)
+class LicenseRefused(UserError):
+    pass
+
+
 @strawberry.type(description="What is wrong with one record of a batch.")
 class RecordProblem:
     index: int = strawberry.field(description="Position of the record in the batch, from 0.")
@@ -70,6 +79,7 @@ ERROR_TYPES: dict[type[domain.BillingError], type[UserError]] = {
     domain.PriceNotFoundError: PriceNotFound,
     domain.InvalidBatchError: InvalidBatch,
     domain.ConflictError: Conflict,
+    domain.LicenseRefusedError: LicenseRefused,
 }
 
 

@@ -9,10 +9,12 @@ from typing import Annotated, TypeAlias
 import strawberry
 from strawberry import relay
 
+from billing.errors import BillingError
 from billing.licenses import LicenseType as DomainLicenseType
 from db import tables
-from resolvers import licenses
+from resolvers import licenses, syncs
 from schema.base import Info, node_id, resolve_nodes_by_id, visible_nodes
+from schema.errors import InvalidInput, LicenseRefused, user_error
 
 strawberry.enum(DomainLicenseType, description="How an instance receives its licenses.")
 LicenseType: TypeAlias = DomainLicenseType
@@ -84,4 +86,76 @@ class LicenseQuery:
             ".gitlab-license",
             content=row.token + "\n",
             license=License.of(row),
+        )
+
+
+@strawberry.input(description="An online instance's daily report, authenticated by its license.")
+class LicenseSyncInput:
+    license: str = strawberry.field(description="The instance's current license (the token).")
+    instance_id: str = strawberry.field(description="The instance's own unique id.")
+    hostname: str = strawberry.field(description="Its host name.")
+    version: str = strawberry.field(description="Its GitLab version.")
+    billable_users: int = strawberry.field(description="Users who take a seat now.")
+    max_historical_users: int = strawberry.field(
+        description="The most users it has ever had at once."
+    )
+    reported_at: datetime.datetime = strawberry.field(description="When it counted.")
+
+
+@strawberry.type(description="What a sync changed, and what the instance should use now.")
+class LicenseSyncSuccess:
+    license: str = strawberry.field(description="The current license: apply it if it changed.")
+    license_changed: bool = strawberry.field(
+        description="Whether it differs from the one presented (the subscription changed)."
+    )
+    next_sync_at: datetime.datetime = strawberry.field(description="When to sync next.")
+    next_reconciliation_on: datetime.date | None = strawberry.field(
+        description="When seats used above those paid are next charged (a quarter's end, or "
+        "the renewal's true-up)."
+    )
+    seats: int = strawberry.field(description="Seats paid for.")
+    seats_in_use: int = strawberry.field(description="Billable users as last reported.")
+    max_seats_used: int = strawberry.field(description="The term's highest reported count.")
+
+
+LicenseSyncResult = Annotated[
+    LicenseSyncSuccess | LicenseRefused | InvalidInput,
+    strawberry.union("LicenseSyncResult", description="The sync's answer, or why not."),
+]
+
+
+@strawberry.type
+class LicenseMutation:
+    @strawberry.mutation(
+        description="An online instance's daily sync: no token, the license authenticates it. "
+        "One report per instance and day counts; a repeat changes nothing."
+    )
+    async def license_sync(
+        self,
+        info: Info,
+        input: Annotated[LicenseSyncInput, strawberry.argument(description="The report.")],
+    ) -> LicenseSyncResult:
+        report = syncs.Report(
+            license=input.license.strip(),
+            instance_uid=input.instance_id,
+            hostname=input.hostname,
+            version=input.version,
+            billable_users=input.billable_users,
+            max_historical_users=input.max_historical_users,
+            reported_at=input.reported_at
+            if input.reported_at.tzinfo
+            else input.reported_at.replace(tzinfo=datetime.UTC),
+        )
+        try:
+            answer = await syncs.license_sync(info.context, report)
+        except BillingError as error:
+            return user_error(error)  # type: ignore[return-value]
+        return LicenseSyncSuccess(
+            license=answer.license,
+            license_changed=answer.license_changed,
+            next_sync_at=answer.next_sync_at,
+            next_reconciliation_on=answer.next_reconciliation_on,
+            seats=answer.seats,
+            seats_in_use=answer.seats_in_use,
+            max_seats_used=answer.max_seats_used,
         )

@@ -15,7 +15,7 @@ from schema.accounts import Customer, Instance, Namespace, Subscription
 from schema.base import Info, decode_cursor, keyset_connection, node_id, page_size
 from schema.catalog import CatalogQuery
 from schema.invoices import AuditEvent, Invoice
-from schema.licenses import LicenseQuery
+from schema.licenses import LicenseMutation, LicenseQuery
 from schema.seat_data import SeatDataMutation
 from schema.subscriptions import SubscriptionMutation
 
@@ -162,7 +162,7 @@ class Query(CatalogQuery, LicenseQuery):
 
 
 @strawberry.type(description="Change data. Each mutation runs in its own transaction.")
-class Mutation(SeatDataMutation, SubscriptionMutation):
+class Mutation(SeatDataMutation, SubscriptionMutation, LicenseMutation):
     pass
 
 
