@@ -572,3 +572,28 @@ class SyncReport(SQLModel, table=True):
     max_historical_users: int = Field(sa_column=Column(Integer, nullable=False))
     reported_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     received_at: datetime | None = _created_at()
+
+
+class ActivationCode(SQLModel, table=True):
+    """A one-time code an instance trades for its license (only a hash is kept)."""
+
+    __tablename__ = "activation_code"
+
+    id: int | None = _id()
+    subscription_id: int | None = _fk("subscription.id")
+    code_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    created_at: datetime | None = _created_at()
+    used_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class ActivationAttempt(SQLModel, table=True):
+    """A failed activation, counted against the instance that tried."""
+
+    __tablename__ = "activation_attempt"
+    __table_args__ = (Index("activation_attempt_by_instance", "instance_uid", "at"),)
+
+    id: int | None = _id()
+    instance_uid: str = Field(sa_column=Column(String(64), nullable=False))
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -12,9 +12,9 @@ from strawberry import relay
 from billing.errors import BillingError
 from billing.licenses import LicenseType as DomainLicenseType
 from db import tables
-from resolvers import licenses, syncs
+from resolvers import activation, licenses, syncs
 from schema.base import Info, node_id, resolve_nodes_by_id, visible_nodes
-from schema.errors import InvalidInput, LicenseRefused, user_error
+from schema.errors import Conflict, InvalidInput, LicenseRefused, NotFound, user_error
 
 strawberry.enum(DomainLicenseType, description="How an instance receives its licenses.")
 LicenseType: TypeAlias = DomainLicenseType
@@ -124,8 +124,82 @@ LicenseSyncResult = Annotated[
 ]
 
 
+@strawberry.input(description="A new activation code for an online instance subscription.")
+class LicenseActivationCodeCreateInput:
+    subscription_id: strawberry.ID = strawberry.field(description="The instance subscription.")
+
+
+@strawberry.type(description="A one-time activation code; shown once, only its hash is kept.")
+class LicenseActivationCode:
+    activation_code: str = strawberry.field(description='e.g. "K7QX-3MDA-TQ2P-8ZLA-ME4C".')
+
+
+LicenseActivationCodeCreateResult = Annotated[
+    LicenseActivationCode | InvalidInput | NotFound | Conflict,
+    strawberry.union("LicenseActivationCodeCreateResult", description="The code, or why not."),
+]
+
+
+@strawberry.input(description="An instance trading its subscription's activation code.")
+class LicenseActivateInput:
+    activation_code: str = strawberry.field(description="The code from the customer portal.")
+    instance_id: str = strawberry.field(description="The instance's own unique id.")
+    hostname: str = strawberry.field(description="Its host name.")
+    version: str = strawberry.field(description="Its GitLab version.")
+
+
+@strawberry.type(description="The instance is activated.")
+class LicenseActivateSuccess:
+    license: License = strawberry.field(description="Its license: apply license.token.")
+
+
+LicenseActivateResult = Annotated[
+    LicenseActivateSuccess | LicenseRefused | InvalidInput,
+    strawberry.union("LicenseActivateResult", description="The license, or why not."),
+]
+
+
 @strawberry.type
-class LicenseMutation:
+class ActivationMutation:
+    @strawberry.mutation(
+        description="A fresh activation code for an online instance subscription (its customer "
+        "or admins); earlier unused codes stop working."
+    )
+    async def license_activation_code_create(
+        self,
+        info: Info,
+        input: Annotated[
+            LicenseActivationCodeCreateInput, strawberry.argument(description="Which one.")
+        ],
+    ) -> LicenseActivationCodeCreateResult:
+        subscription_id = node_id("Subscription", input.subscription_id, "subscriptionId")
+        try:
+            code = await activation.create_code(info.context, subscription_id)
+        except BillingError as error:
+            return user_error(error)  # type: ignore[return-value]
+        return LicenseActivationCode(activation_code=code)
+
+    @strawberry.mutation(
+        description="An online instance trades its one-time activation code for its license "
+        "(no token needed). Wrong codes are counted: five in an hour lock the instance out."
+    )
+    async def license_activate(
+        self,
+        info: Info,
+        input: Annotated[LicenseActivateInput, strawberry.argument(description="The request.")],
+    ) -> LicenseActivateResult:
+        request = activation.Activation(
+            input.activation_code, input.instance_id, input.hostname, input.version
+        )
+        try:
+            row = await activation.activate(info.context, request)
+        except BillingError as error:
+            return user_error(error)  # type: ignore[return-value]
+        return LicenseActivateSuccess(license=License.of(row))
+
+
+@strawberry.type
+class LicenseMutation(ActivationMutation):
     @strawberry.mutation(
         description="An online instance's daily sync: no token, the license authenticates it. "
         "One report per instance and day counts; a repeat changes nothing."
