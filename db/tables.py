@@ -564,7 +564,10 @@ class SyncReport(SQLModel, table=True):
     subscription_id: int = Field(
         sa_column=Column(BigInteger, ForeignKey("subscription.id"), nullable=False)
     )
-    license_id: int = Field(sa_column=Column(BigInteger, ForeignKey("license.id"), nullable=False))
+    # the license presented; none for a report the billing team entered
+    license_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, ForeignKey("license.id"), nullable=True)
+    )
     day: date = Field(nullable=False)
     hostname: str = Field(sa_column=Column(String(255), nullable=False))
     version: str = Field(sa_column=Column(String(64), nullable=False))

@@ -3,19 +3,30 @@ once a day and gets its current license back."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from billing.charges import Term, quarter_ends
-from billing.errors import ErrorCode, InvalidInputError, LicenseRefusedError
+from billing.errors import (
+    ConflictError,
+    ErrorCode,
+    InvalidInputError,
+    LicenseRefusedError,
+    NotFoundError,
+)
 from billing.subscriptions import SubscriptionStatus
 from billing.terms import add_months
 from db.licenses import latest_license
 from db.subscriptions import lock_subscription
 from db.syncs import license_by_token, record_report
-from db.tables import Instance, SyncReport
+from db.tables import Instance, Subscription, SyncReport
+from resolvers.changes import require
 from resolvers.context import Context
 from resolvers.licenses import refresh_license
+from resolvers.principal import Permission
 
 SYNC_EVERY = timedelta(days=1)
 
@@ -33,7 +44,7 @@ class Report:
 
 @dataclass(frozen=True)
 class SyncAnswer:
-    license: str
+    license: str | None  # none only when no license could be signed yet
     license_changed: bool
     next_sync_at: datetime
     next_reconciliation_on: date | None
@@ -47,7 +58,7 @@ async def license_sync(context: Context, report: Report) -> SyncAnswer:
     active), keep the day's first report (a repeat the same day changes nothing and gets the
     same answer), raise the subscription's peak, and answer with the current license."""
     _check(report)
-    today, now = context.clock.today(), context.clock.now()
+    today = context.clock.today()
     if context.verify_license is None:
         raise RuntimeError("no license keys are configured")
     grant = context.verify_license(report.license, today)
@@ -67,52 +78,135 @@ async def license_sync(context: Context, report: Report) -> SyncAnswer:
             raise LicenseRefusedError(
                 ErrorCode.LICENSE_REVOKED, "The subscription is no longer active.", "license"
             )
-        assert instance.id is not None
-        assert presented.id is not None
-        assert subscription.id is not None
-        fresh = await record_report(
-            session,
-            SyncReport(
-                instance_id=instance.id,
-                subscription_id=subscription.id,
-                license_id=presented.id,
-                day=today,
-                hostname=report.hostname,
-                version=report.version,
-                billable_users=report.billable_users,
-                max_historical_users=report.max_historical_users,
-                reported_at=report.reported_at,
-            ),
+        return await _accept(
+            session, context, subscription, instance, presented=presented.id, report=report
         )
-        if fresh:
-            instance.seats_in_use = report.billable_users
-            instance.max_historical_users = report.max_historical_users
-            instance.hostname, instance.version, instance.last_sync_at = (
-                report.hostname,
-                report.version,
-                now,
+
+
+async def _accept(
+    session: AsyncSession,
+    context: Context,
+    subscription: Subscription,
+    instance: Instance,
+    *,
+    presented: int | None,
+    report: Report,
+) -> SyncAnswer:
+    """Keep the day's first report of the (locked, active) subscription's instance, raise its
+    figures from it, and answer with the current license."""
+    today, now = context.clock.today(), context.clock.now()
+    assert instance.id is not None
+    assert subscription.id is not None
+    fresh = await record_report(
+        session,
+        SyncReport(
+            instance_id=instance.id,
+            subscription_id=subscription.id,
+            license_id=presented,
+            day=today,
+            hostname=report.hostname,
+            version=report.version,
+            billable_users=report.billable_users,
+            max_historical_users=report.max_historical_users,
+            reported_at=report.reported_at,
+        ),
+    )
+    if fresh:
+        instance.seats_in_use = report.billable_users
+        instance.max_historical_users = report.max_historical_users
+        instance.hostname, instance.version, instance.last_sync_at = (
+            report.hostname,
+            report.version,
+            now,
+        )
+        if today < subscription.end_date:
+            subscription.max_seats_used = max(subscription.max_seats_used, report.billable_users)
+    await refresh_license(session, subscription, sign=context.sign_license, now=now)
+    await session.flush()
+    current = await latest_license(session, subscription.id)
+    return SyncAnswer(
+        license=current.token if current else None,
+        license_changed=current is not None and current.id != presented,
+        next_sync_at=now + SYNC_EVERY,
+        next_reconciliation_on=_next_reconciliation(
+            Term(subscription.start_date, subscription.end_date),
+            subscription.quarterly_reconciliation,
+            subscription.quarters_reconciled,
+        ),
+        seats=subscription.seats,
+        seats_in_use=instance.seats_in_use or 0,
+        max_seats_used=subscription.max_seats_used,
+    )
+
+
+async def upload_report(context: Context, upload: Upload) -> SyncAnswer:
+    """A usage report of an offline instance, handled with the same rules as a sync: its
+    exported file (which carries its license, the credential), or counts the billing team
+    entered for an instance subscription."""
+    if upload.file is not None:
+        return await license_sync(context, _parse(upload.file))
+    require(context, Permission.MANAGE_BILLING)
+    assert upload.subscription_id is not None
+    async with context.transaction() as session:
+        subscription = await lock_subscription(session, upload.subscription_id)
+        if subscription is None or subscription.instance_id is None:
+            raise NotFoundError(
+                ErrorCode.SUBSCRIPTION_NOT_FOUND,
+                "There is no such instance subscription.",
+                "subscriptionId",
             )
-            if today < subscription.end_date:
-                subscription.max_seats_used = max(
-                    subscription.max_seats_used, report.billable_users
-                )
-        await refresh_license(session, subscription, sign=context.sign_license, now=now)
-        await session.flush()
-        current = await latest_license(session, subscription.id)
-        assert current is not None
-        return SyncAnswer(
-            license=current.token,
-            license_changed=current.id != presented.id,
-            next_sync_at=now + SYNC_EVERY,
-            next_reconciliation_on=_next_reconciliation(
-                Term(subscription.start_date, subscription.end_date),
-                subscription.quarterly_reconciliation,
-                subscription.quarters_reconciled,
-            ),
-            seats=subscription.seats,
-            seats_in_use=instance.seats_in_use or 0,
-            max_seats_used=subscription.max_seats_used,
+        if subscription.status != SubscriptionStatus.ACTIVE:
+            raise ConflictError(
+                ErrorCode.SUBSCRIPTION_NOT_ACTIVE,
+                "The subscription is no longer active.",
+                "subscriptionId",
+            )
+        instance = await session.get(Instance, subscription.instance_id)
+        assert instance is not None
+        report = Report(
+            license="",
+            instance_uid=instance.instance_uid,
+            hostname=instance.hostname,
+            version=instance.version or "unknown",
+            billable_users=upload.billable_users or 0,
+            max_historical_users=upload.max_historical_users or 0,
+            reported_at=upload.reported_at or context.clock.now(),
         )
+        _check(report)
+        return await _accept(
+            session, context, subscription, instance, presented=None, report=report
+        )
+
+
+@dataclass(frozen=True)
+class Upload:
+    """Either `file` (an offline instance's exported report) or the counts for a
+    subscription, entered by the billing team."""
+
+    file: str | None = None
+    subscription_id: int | None = None
+    billable_users: int | None = None
+    max_historical_users: int | None = None
+    reported_at: datetime | None = None
+
+
+def _parse(file: str) -> Report:
+    """An exported usage file: JSON with the license and the counts."""
+    try:
+        data = json.loads(file)
+        return Report(
+            license=str(data["license"]).strip(),
+            instance_uid=str(data["instance_id"]),
+            hostname=str(data["hostname"]),
+            version=str(data["version"]),
+            billable_users=int(data["billable_users"]),
+            max_historical_users=int(data["max_historical_users"]),
+            reported_at=datetime.fromisoformat(str(data["reported_at"])),
+        )
+    except (ValueError, KeyError, TypeError) as error:
+        raise InvalidInputError(
+            ErrorCode.INVALID_VALUE, f"Not a usage report file: {error}", "report"
+        ) from None
 
 
 def _next_reconciliation(term: Term, quarterly: bool, reconciled: int) -> date:

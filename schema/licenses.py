@@ -9,7 +9,7 @@ from typing import Annotated, TypeAlias
 import strawberry
 from strawberry import relay
 
-from billing.errors import BillingError
+from billing.errors import BillingError, ErrorCode, InvalidInputError
 from billing.licenses import LicenseType as DomainLicenseType
 from db import tables
 from resolvers import activation, licenses, syncs
@@ -104,7 +104,10 @@ class LicenseSyncInput:
 
 @strawberry.type(description="What a sync changed, and what the instance should use now.")
 class LicenseSyncSuccess:
-    license: str = strawberry.field(description="The current license: apply it if it changed.")
+    license: str | None = strawberry.field(
+        description="The current license: apply it if it changed (null only while the service "
+        "has no signing key)."
+    )
     license_changed: bool = strawberry.field(
         description="Whether it differs from the one presented (the subscription changed)."
     )
@@ -198,8 +201,86 @@ class ActivationMutation:
         return LicenseActivateSuccess(license=License.of(row))
 
 
+@strawberry.input(
+    description="An offline instance's usage: its exported report file, or (admins) the counts "
+    "entered for an instance subscription."
+)
+class UsageReportUploadInput:
+    report: str | None = strawberry.field(
+        default=None, description="The instance's exported usage report (JSON with its license)."
+    )
+    subscription_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Admins: the instance subscription the counts are for."
+    )
+    billable_users: int | None = strawberry.field(default=None, description="Admins: users.")
+    max_historical_users: int | None = strawberry.field(
+        default=None, description="Admins: the most users ever at once."
+    )
+    reported_at: datetime.datetime | None = strawberry.field(
+        default=None, description="Admins: when the instance counted (now by default)."
+    )
+
+
+UsageReportUploadResult = Annotated[
+    LicenseSyncSuccess | LicenseRefused | InvalidInput | NotFound | Conflict,
+    strawberry.union("UsageReportUploadResult", description="The answer, or why not."),
+]
+
+
+def _success(answer: syncs.SyncAnswer) -> LicenseSyncSuccess:
+    return LicenseSyncSuccess(
+        license=answer.license,
+        license_changed=answer.license_changed,
+        next_sync_at=answer.next_sync_at,
+        next_reconciliation_on=answer.next_reconciliation_on,
+        seats=answer.seats,
+        seats_in_use=answer.seats_in_use,
+        max_seats_used=answer.max_seats_used,
+    )
+
+
 @strawberry.type
 class LicenseMutation(ActivationMutation):
+    @strawberry.mutation(
+        description="An offline instance's usage report, handled like a sync: the exported "
+        "file (its license authenticates it; no token), or counts an admin enters."
+    )
+    async def usage_report_upload(
+        self,
+        info: Info,
+        input: Annotated[UsageReportUploadInput, strawberry.argument(description="The report.")],
+    ) -> UsageReportUploadResult:
+        try:
+            if (input.report is None) == (input.subscription_id is None):
+                raise InvalidInputError(
+                    ErrorCode.INVALID_VALUE, "Send a report file or a subscription.", "report"
+                )
+            if input.subscription_id is not None and (
+                input.billable_users is None or input.max_historical_users is None
+            ):
+                raise InvalidInputError(
+                    ErrorCode.INVALID_VALUE,
+                    "Counts are needed with a subscription.",
+                    "billableUsers",
+                )
+            upload = syncs.Upload(
+                file=input.report,
+                subscription_id=node_id("Subscription", input.subscription_id, "subscriptionId")
+                if input.subscription_id is not None
+                else None,
+                billable_users=input.billable_users,
+                max_historical_users=input.max_historical_users,
+                reported_at=input.reported_at.replace(
+                    tzinfo=input.reported_at.tzinfo or datetime.UTC
+                )
+                if input.reported_at
+                else None,
+            )
+            answer = await syncs.upload_report(info.context, upload)
+        except BillingError as error:
+            return user_error(error)  # type: ignore[return-value]
+        return _success(answer)
+
     @strawberry.mutation(
         description="An online instance's daily sync: no token, the license authenticates it. "
         "One report per instance and day counts; a repeat changes nothing."
@@ -224,12 +305,4 @@ class LicenseMutation(ActivationMutation):
             answer = await syncs.license_sync(info.context, report)
         except BillingError as error:
             return user_error(error)  # type: ignore[return-value]
-        return LicenseSyncSuccess(
-            license=answer.license,
-            license_changed=answer.license_changed,
-            next_sync_at=answer.next_sync_at,
-            next_reconciliation_on=answer.next_reconciliation_on,
-            seats=answer.seats,
-            seats_in_use=answer.seats_in_use,
-            max_seats_used=answer.max_seats_used,
-        )
+        return _success(answer)

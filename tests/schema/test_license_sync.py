@@ -3,6 +3,7 @@ as seats owed and are charged at the next reconciliation; a repeat the same day 
 nothing; a changed, expired, foreign or revoked license is refused and nothing is written.
 Demo data: Initech's instance has Ultimate for 120 seats, 2026-02-13 to 2027-02-13."""
 
+import json
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -17,7 +18,7 @@ from db.tables import Customer, Instance, Invoice, License, Subscription, SyncRe
 from resolvers.jobs import run_daily
 from tests.commerce import ADD_SEATS, gid, result
 from tests.conftest import FixedClock, GraphQL
-from tests.helpers import data, row_counts
+from tests.helpers import data, error_codes, row_counts
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -168,3 +169,56 @@ async def test_reported_overage_is_charged_at_the_next_reconciliation(
         await session.execute(select(License).order_by(License.id.desc()).limit(1))  # type: ignore[union-attr]
     ).scalar_one()
     assert latest.seats == 130
+
+
+UPLOAD = """mutation($input: UsageReportUploadInput!) { usageReportUpload(input: $input) {
+  __typename
+  ... on LicenseSyncSuccess { license licenseChanged seats seatsInUse maxSeatsUsed }
+  ... on UserError { code field message } } }"""
+
+
+async def test_an_offline_instance_uploads_its_usage_file(
+    gql: GraphQL, licensed: dict[str, Any], session: AsyncSession
+) -> None:
+    file = json.dumps(
+        {
+            "license": licensed["license"],
+            "instance_id": licensed["instance"].instance_uid,
+            "hostname": "gitlab.initech.example",
+            "version": "18.6.0",
+            "billable_users": 125,
+            "max_historical_users": 125,
+            "reported_at": "2026-03-15T08:00:00+00:00",
+        }
+    )
+    # no token: the license in the file is the credential
+    answer = result(await gql(UPLOAD, {"input": {"report": file}}))
+    assert answer == {
+        "__typename": "LicenseSyncSuccess",
+        "license": licensed["license"],
+        "licenseChanged": False,
+        "seats": 120,
+        "seatsInUse": 125,
+        "maxSeatsUsed": 125,
+    }
+    broken = result(await gql(UPLOAD, {"input": {"report": "not json"}}))
+    assert (broken["code"], broken["field"]) == ("INVALID_VALUE", "report")
+
+
+async def test_the_billing_team_enters_an_instances_counts(
+    gql: GraphQL, licensed: dict[str, Any], token: Callable[..., str], session: AsyncSession
+) -> None:
+    entered = {
+        "subscriptionId": licensed["subscription_gid"],
+        "billableUsers": 140,
+        "maxHistoricalUsers": 150,
+    }
+    body = await gql(UPLOAD, {"input": entered}, token=licensed["token"])
+    assert error_codes(body) == ["FORBIDDEN"]
+    answer = result(await gql(UPLOAD, {"input": entered}, token=token("admin")))
+    assert (answer["seatsInUse"], answer["maxSeatsUsed"]) == (140, 140)
+    report_row = (await session.execute(select(SyncReport))).scalar_one()
+    assert report_row.license_id is None
+    for bad in ({}, {**entered, "report": "{}"}, {"subscriptionId": licensed["subscription_gid"]}):
+        refused = result(await gql(UPLOAD, {"input": bad}, token=token("admin")))
+        assert refused["code"] == "INVALID_VALUE", refused

@@ -23,7 +23,7 @@ def upgrade() -> None:
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
         sa.Column("instance_id", sa.BigInteger(), nullable=False),
         sa.Column("subscription_id", sa.BigInteger(), nullable=False),
-        sa.Column("license_id", sa.BigInteger(), nullable=False),
+        sa.Column("license_id", sa.BigInteger(), nullable=True),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("hostname", sa.String(length=255), nullable=False),
         sa.Column("version", sa.String(length=64), nullable=False),
