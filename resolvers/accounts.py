@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from billing.seats import SeatFigures, seat_figures
 from db.accounts import customers_page, namespace_by_path
-from db.tables import Customer, Instance, License, Namespace, Subscription
+from db.tables import Customer, Instance, License, Namespace, Subscription, SyncReport
 from resolvers.context import Context
 from resolvers.errors import Forbidden, ObjectNotFound, Unauthenticated
 from resolvers.loaders import PageKey, required
@@ -114,6 +114,26 @@ async def instance_licenses(
     if not context.principal.may_manage_customer(instance.customer_id):
         return []
     return await context.loaders.license_pages_by_instance.load(PageKey(instance_id, after, limit))
+
+
+async def instance_sync_reports(
+    context: Context, instance_id: int, *, after: int | None, limit: int
+) -> list[SyncReport]:
+    """A visible instance's reports, oldest first."""
+    return await context.loaders.sync_report_pages_by_instance.load(
+        PageKey(instance_id, after, limit)
+    )
+
+
+async def get_sync_report(context: Context, report_id: int) -> SyncReport:
+    _require_authenticated(context)
+    report: SyncReport | None = await context.loaders.sync_report_by_id.load(report_id)
+    if report is None:
+        raise ObjectNotFound("SyncReport", report_id)
+    instance = await required(context.loaders.instance_by_id, report.instance_id)
+    if not context.principal.may_read_customer(instance.customer_id):
+        raise ObjectNotFound("SyncReport", report_id)
+    return report
 
 
 async def customer_of(context: Context, customer_id: int | None) -> Customer | None:

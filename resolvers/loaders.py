@@ -28,6 +28,7 @@ from db.tables import (
     Plan,
     Price,
     Subscription,
+    SyncReport,
 )
 
 K = TypeVar("K", bound=Hashable)
@@ -162,6 +163,8 @@ class Loaders:
         self.add_ons_by_subscription = batch(add_ons_by_subscription)
         self.license_pages_by_instance = batch(_pages(License, License.instance_id))
         self.license_by_id = batch(_by_id(License))
+        self.sync_report_pages_by_instance = batch(_pages(SyncReport, SyncReport.instance_id))
+        self.sync_report_by_id = batch(_by_id(SyncReport))
 
 
 async def required(loader: DataLoader[K, V | None], key: K | None) -> V:

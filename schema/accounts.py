@@ -26,7 +26,7 @@ from schema.base import (
 from schema.catalog import AddOn, Plan, Price
 from schema.errors import user_error
 from schema.invoices import Invoice
-from schema.licenses import License, LicenseType
+from schema.licenses import License, LicenseType, SyncReport
 from schema.members import (
     BillableMember,
     BillableMemberConnection,
@@ -263,6 +263,7 @@ class Instance(relay.Node):
     instance_id: str = strawberry.field(description="The installation's own unique id.")
     hostname: str = strawberry.field(description="Host name the installation reported.")
     customer_id: strawberry.Private[int]
+    row: strawberry.Private[tables.Instance]
 
     @strawberry.field(description="The owning customer.")
     async def customer(self, info: Info) -> Customer | None:
@@ -273,6 +274,35 @@ class Instance(relay.Node):
     async def subscription(self, info: Info) -> Subscription | None:
         row = await accounts.instance_subscription(info.context, self.id)
         return Subscription.of(row) if row else None
+
+    @strawberry.field(description="Billable users it last reported; null before any report.")
+    def seats_in_use(self) -> int | None:
+        return self.row.seats_in_use
+
+    @strawberry.field(description="The most users it ever had at once, as last reported.")
+    def max_historical_users(self) -> int | None:
+        return self.row.max_historical_users
+
+    @strawberry.field(description="Its GitLab version, as last reported.")
+    def version(self) -> str | None:
+        return self.row.version
+
+    @strawberry.field(description="When it last synced or had a usage report; null if never.")
+    def last_sync_at(self) -> datetime.datetime | None:
+        return self.row.last_sync_at
+
+    @strawberry.field(description="Its syncs and usage reports, oldest first.")
+    async def sync_reports(
+        self,
+        info: Info,
+        first: Annotated[int | None, _FIRST] = None,
+        after: Annotated[str | None, _AFTER] = None,
+    ) -> relay.Connection[SyncReport]:
+        limit = page_size(first)
+        rows = await accounts.instance_sync_reports(
+            info.context, self.id, after=decode_cursor("SyncReport", after), limit=limit + 1
+        )
+        return keyset_connection(rows, limit, SyncReport.of, "SyncReport")
 
     @strawberry.field(description="Every license signed for it, oldest first.")
     async def licenses(
@@ -296,6 +326,7 @@ class Instance(relay.Node):
             instance_id=row.instance_uid,
             hostname=row.hostname,
             customer_id=row.customer_id,
+            row=row,
         )
 
     @classmethod

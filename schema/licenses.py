@@ -12,7 +12,7 @@ from strawberry import relay
 from billing.errors import BillingError, ErrorCode, InvalidInputError
 from billing.licenses import LicenseType as DomainLicenseType
 from db import tables
-from resolvers import activation, licenses, syncs
+from resolvers import accounts, activation, licenses, syncs
 from schema.base import Info, node_id, resolve_nodes_by_id, visible_nodes
 from schema.errors import Conflict, InvalidInput, LicenseRefused, NotFound, user_error
 
@@ -55,6 +55,42 @@ class License(relay.Node):
     ) -> list[License | None]:
         return await resolve_nodes_by_id(
             node_ids, visible_nodes(lambda i: licenses.get_license(info.context, i)), cls.of
+        )
+
+
+@strawberry.type(description="What an instance reported in a sync or usage report.")
+class SyncReport(relay.Node):
+    id: relay.NodeID[int]
+    day: datetime.date = strawberry.field(description="The service's day it counts for.")
+    billable_users: int = strawberry.field(description="Users who took a seat.")
+    max_historical_users: int = strawberry.field(description="The most users ever at once.")
+    version: str = strawberry.field(description="The instance's GitLab version.")
+    hostname: str = strawberry.field(description="Its host name.")
+    reported_at: datetime.datetime = strawberry.field(description="When it counted.")
+    entered_by_billing_team: bool = strawberry.field(
+        description="True when the billing team entered it (no license was presented)."
+    )
+
+    @classmethod
+    def of(cls, row: tables.SyncReport) -> SyncReport:
+        assert row.id is not None
+        return cls(
+            id=row.id,
+            day=row.day,
+            billable_users=row.billable_users,
+            max_historical_users=row.max_historical_users,
+            version=row.version,
+            hostname=row.hostname,
+            reported_at=row.reported_at,
+            entered_by_billing_team=row.license_id is None,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[SyncReport | None]:
+        return await resolve_nodes_by_id(
+            node_ids, visible_nodes(lambda i: accounts.get_sync_report(info.context, i)), cls.of
         )
 
 

@@ -222,3 +222,31 @@ async def test_the_billing_team_enters_an_instances_counts(
     for bad in ({}, {**entered, "report": "{}"}, {"subscriptionId": licensed["subscription_gid"]}):
         refused = result(await gql(UPLOAD, {"input": bad}, token=token("admin")))
         assert refused["code"] == "INVALID_VALUE", refused
+
+
+INSTANCE = """query($id: ID!) { instance(id: $id) { seatsInUse maxHistoricalUsers version
+  lastSyncAt syncReports(first: 10) { edges { node { id day billableUsers
+  enteredByBillingTeam } } } } }"""
+
+
+async def test_the_instance_shows_its_reports(
+    gql: GraphQL, licensed: dict[str, Any], token: Callable[..., str]
+) -> None:
+    await gql(SYNC, report(licensed))
+    shown = data(await gql(INSTANCE, {"id": licensed["instance_gid"]}, token=licensed["token"]))
+    instance = shown["instance"]
+    assert (instance["seatsInUse"], instance["maxHistoricalUsers"], instance["version"]) == (
+        130,
+        131,
+        "18.6.0",
+    )
+    assert instance["lastSyncAt"] == "2026-03-15T12:00:00+00:00"
+    [edge] = instance["syncReports"]["edges"]
+    assert edge["node"]["day"] == "2026-03-15"
+    assert edge["node"]["billableUsers"] == 130
+    assert edge["node"]["enteredByBillingTeam"] is False
+    node = "query($id: ID!) { node(id: $id) { ... on SyncReport { billableUsers } } }"
+    found = data(await gql(node, {"id": edge["node"]["id"]}, token=licensed["token"]))
+    assert found["node"] == {"billableUsers": 130}
+    other = await gql(node, {"id": edge["node"]["id"]}, token=token("customer", 1))
+    assert data(other)["node"] is None
