@@ -24,6 +24,7 @@ from db.tables import (
     Namespace,
     Plan,
     Price,
+    Quota,
     Source,
     Subscription,
 )
@@ -68,6 +69,20 @@ ADD_ON_PRICES = [
     ("duo_enterprise", "EUR", ANNUAL, 44400, date(2024, 1, 1)),
     ("storage_10gb", "USD", ANNUAL, 6000, date(2020, 1, 1)),
     ("storage_10gb", "EUR", ANNUAL, 5700, date(2020, 1, 1)),
+]
+GIB = 1024**3
+QUOTAS = [
+    # plan or add-on code, metric, included per month (per unit, for add-ons)
+    ("free", "compute_minutes", 400),
+    ("premium", "compute_minutes", 10_000),
+    ("ultimate", "compute_minutes", 50_000),
+    ("free", "storage_bytes", 10 * GIB),
+    ("premium", "storage_bytes", 50 * GIB),
+    ("ultimate", "storage_bytes", 250 * GIB),
+    ("free", "transfer_bytes", 10 * GIB),
+    ("premium", "transfer_bytes", 100 * GIB),
+    ("ultimate", "transfer_bytes", 500 * GIB),
+    ("storage_10gb", "storage_bytes", 10 * GIB),
 ]
 CUSTOMERS = [
     ("Acme Corp", "billing@acme.example", "USD"),
@@ -169,6 +184,9 @@ async def load_demo_data(session: AsyncSession, *, today: date) -> None:
             },
             unit_amount=amount,
         )
+    for code, metric, included in QUOTAS:
+        owner = {"plan_id": plans[code].id} if code in plans else {"add_on_id": add_ons[code].id}
+        await _get_or_create(session, Quota, {**owner, "metric": metric}, included=included)
     customers = {
         email: await _get_or_create(
             session, Customer, {"billing_email": email}, name=name, currency=currency

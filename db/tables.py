@@ -36,6 +36,7 @@ from billing.seats import (
 )
 from billing.subscriptions import InvoiceStatus, SubscriptionStatus
 from billing.terms import BillingPeriod
+from billing.usage import Metric
 
 PLAN_CODES = ("free", "premium", "ultimate")
 BILLING_PERIODS = tuple(BillingPeriod)
@@ -600,3 +601,44 @@ class ActivationAttempt(SQLModel, table=True):
     id: int | None = _id()
     instance_uid: str = Field(sa_column=Column(String(64), nullable=False))
     at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+METRICS = tuple(Metric)
+
+
+class Quota(SQLModel, table=True):
+    """What a plan includes per month of a metric, or what one unit of an add-on adds."""
+
+    __tablename__ = "quota"
+    __table_args__ = (
+        CheckConstraint("(plan_id IS NULL) <> (add_on_id IS NULL)", name="plan_xor_add_on"),
+        CheckConstraint(_in("metric", METRICS), name="metric_known"),
+        CheckConstraint("included >= 0", name="included_not_negative"),
+        UniqueConstraint("plan_id", "add_on_id", "metric"),
+    )
+
+    id: int | None = _id()
+    plan_id: int | None = _fk("plan.id", nullable=True)
+    add_on_id: int | None = _fk("add_on.id", nullable=True)
+    metric: str = Field(sa_column=Column(String(32), nullable=False))
+    included: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class UsageEvent(SQLModel, table=True):
+    """One metered event GitLab.com reported; its event id makes a resend harmless."""
+
+    __tablename__ = "usage_event"
+    __table_args__ = (
+        CheckConstraint(_in("metric", METRICS), name="metric_known"),
+        CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+        Index("usage_event_by_namespace", "namespace_id", "metric", "occurred_at"),
+    )
+
+    id: int | None = _id()
+    event_id: str = Field(sa_column=Column(String(255), nullable=False, unique=True))
+    namespace_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("namespace.id"), nullable=False)
+    )
+    metric: str = Field(sa_column=Column(String(32), nullable=False))
+    quantity: int = Field(sa_column=Column(BigInteger, nullable=False))
+    occurred_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -89,7 +89,7 @@ class BatchResult:
     namespaces_recounted: int
 
 
-class _Problems:
+class Problems:
     def __init__(self) -> None:
         self.found: list[RecordProblem] = []
 
@@ -125,12 +125,12 @@ class _Problems:
             raise InvalidBatchError(sorted(self.found, key=lambda p: (p.index, p.field)))
 
 
-def _authorize(context: Context, size: int) -> _Problems:
+def authorize_batch(context: Context, size: int) -> Problems:
     if not context.principal.authenticated:
         raise Unauthenticated
     if Permission.WRITE_SEAT_DATA not in context.principal.permissions:
         raise Forbidden("write seat data")
-    problems = _Problems()
+    problems = Problems()
     if size > MAX_BATCH:
         problems.add(
             MAX_BATCH,
@@ -143,7 +143,7 @@ def _authorize(context: Context, size: int) -> _Problems:
 
 
 async def upsert_users(context: Context, records: Sequence[UserRecord]) -> BatchResult:
-    problems = _authorize(context, len(records))
+    problems = authorize_batch(context, len(records))
     for index, user in enumerate(records):
         problems.text(index, "username", user.username)
         problems.text(index, "name", user.name)
@@ -186,7 +186,7 @@ async def upsert_users(context: Context, records: Sequence[UserRecord]) -> Batch
 
 async def upsert_sources(context: Context, records: Sequence[SourceRecord]) -> BatchResult:
     """Groups and projects, parents before or after their children in the batch alike."""
-    problems = _authorize(context, len(records))
+    problems = authorize_batch(context, len(records))
     for index, source in enumerate(records):
         problems.text(index, "fullPath", source.full_path, 1000)
         problems.text(index, "name", source.name)
@@ -250,7 +250,7 @@ async def upsert_sources(context: Context, records: Sequence[SourceRecord]) -> B
 
 
 async def _resolve_memberships(
-    session: AsyncSession, keys: Sequence[MembershipKey], problems: _Problems
+    session: AsyncSession, keys: Sequence[MembershipKey], problems: Problems
 ) -> tuple[dict[int, int], dict[tuple[str, int], tuple[int, int]]]:
     users = await ingest.user_ids(session, [k.user_gitlab_id for k in keys])
     sources = await ingest.sources_by_key(
@@ -278,7 +278,7 @@ async def _resolve_memberships(
 
 
 async def upsert_memberships(context: Context, records: Sequence[MembershipRecord]) -> BatchResult:
-    problems = _authorize(context, len(records))
+    problems = authorize_batch(context, len(records))
     for index, record in enumerate(records):
         problems.one_of(index, "role", record.role, ROLES)
         problems.one_of(index, "state", record.state, MEMBERSHIP_STATES)
@@ -307,7 +307,7 @@ async def upsert_memberships(context: Context, records: Sequence[MembershipRecor
 
 async def remove_memberships(context: Context, keys: Sequence[MembershipKey]) -> BatchResult:
     """Remove memberships; ones already gone are fine (a retry removes nothing more)."""
-    problems = _authorize(context, len(keys))
+    problems = authorize_batch(context, len(keys))
     async with context.transaction() as session:
         users, sources = await _resolve_memberships(session, keys, problems)
         source_ids = [sources[k.source_kind.value, k.source_gitlab_id][0] for k in keys]
@@ -321,7 +321,7 @@ async def remove_memberships(context: Context, keys: Sequence[MembershipKey]) ->
 
 
 async def upsert_group_shares(context: Context, records: Sequence[GroupShareRecord]) -> BatchResult:
-    problems = _authorize(context, len(records))
+    problems = authorize_batch(context, len(records))
     for index, record in enumerate(records):
         problems.one_of(index, "role", record.role, ROLES)
     problems.unique(

@@ -14,6 +14,7 @@ from billing.subscriptions import SubscriptionStatus as DomainStatus
 from db import tables
 from resolvers import accounts, catalog, members
 from resolvers import invoices as billing_records
+from resolvers import usage as usage_
 from schema.base import (
     Info,
     decode_cursor,
@@ -43,6 +44,7 @@ from schema.members import (
     encode_member_cursor,
     membership_details,
 )
+from schema.usage import Granularity, Metric, UsageReport
 
 strawberry.enum(DomainStatus, description="Where a subscription is in its life.")
 SubscriptionStatus: TypeAlias = DomainStatus
@@ -225,6 +227,27 @@ class Namespace(relay.Node):
     ) -> list[SeatUsage]:
         rows = await members.seat_usage_history(info.context, self.row, first=from_, last=to)
         return [SeatUsage(date=row.day, billable_users=row.billable, peak=row.peak) for row in rows]
+
+    @strawberry.field(
+        description="Metered usage of one metric, totalled per day or month in SQL, with what "
+        "the plan and add-ons include and the overage (per month)."
+    )
+    async def usage(
+        self,
+        info: Info,
+        metric: Annotated[Metric, strawberry.argument(description="What to total.")],
+        from_: Annotated[
+            datetime.date, strawberry.argument(name="from", description="First day (UTC).")
+        ],
+        to: Annotated[datetime.date, strawberry.argument(description="Last day (UTC).")],
+        granularity: Annotated[
+            Granularity, strawberry.argument(description="Per day or per month.")
+        ] = Granularity.MONTH,
+    ) -> UsageReport:
+        report = await usage_.namespace_usage(
+            info.context, self.id, metric, first=from_, last=to, granularity=granularity
+        )
+        return UsageReport.of(report)
 
     @strawberry.field(description="Totals for the members page.")
     async def user_statistics(self, info: Info) -> UserStatistics:

@@ -18,6 +18,7 @@ from schema.invoices import AuditEvent, Invoice
 from schema.licenses import LicenseMutation, LicenseQuery
 from schema.seat_data import SeatDataMutation
 from schema.subscriptions import SubscriptionMutation
+from schema.usage import UsageMutation
 
 strawberry.enum(DomainRole, description="What kind of caller a token belongs to.")
 strawberry.enum(DomainPermission, description="Something a caller may do.")
@@ -162,7 +163,7 @@ class Query(CatalogQuery, LicenseQuery):
 
 
 @strawberry.type(description="Change data. Each mutation runs in its own transaction.")
-class Mutation(SeatDataMutation, SubscriptionMutation, LicenseMutation):
+class Mutation(SeatDataMutation, SubscriptionMutation, LicenseMutation, UsageMutation):
     pass
 
 
