@@ -12,6 +12,7 @@ from resolvers import accounts, invoices
 from resolvers.principal import Permission as DomainPermission
 from resolvers.principal import Role as DomainRole
 from schema.accounts import Customer, Instance, Namespace, Subscription
+from schema.analytics import AnalyticsQuery
 from schema.base import Info, decode_cursor, keyset_connection, node_id, page_size
 from schema.catalog import CatalogQuery
 from schema.invoices import AuditEvent, Invoice
@@ -42,7 +43,7 @@ class Viewer:
 
 
 @strawberry.type(description="Read the catalog, accounts and subscriptions.")
-class Query(CatalogQuery, LicenseQuery):
+class Query(CatalogQuery, LicenseQuery, AnalyticsQuery):
     node: relay.Node | None = relay.node(
         description="Fetch any object by its global id; null when not found or not visible."
     )
