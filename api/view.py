@@ -43,7 +43,7 @@ class BillingGraphQL(GraphQL[Context, None]):
         graphiql_html: str | None,
         license_jwks: dict[str, Any] | None = None,
         sign_license: LicenseSigner | None = None,
-        verify_license: Callable[[str, date], LicenseGrant] | None = None,
+        verify_license: Callable[[str, date | None], LicenseGrant] | None = None,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if graphiql_html else None)
         self.settings = settings

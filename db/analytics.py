@@ -82,12 +82,20 @@ async def seat_utilization(session: AsyncSession) -> list[dict[str, Any]]:
 
 
 async def renewals(session: AsyncSession, *, first: date, last: date) -> dict[str, Any]:
-    """Terms renewed and subscriptions that ended (expired) in [first, last], from the audit
-    trail, and the true-up charged on invoices issued then, per currency."""
+    """Terms that started as renewals and paid subscriptions that ended (expired; trials that
+    ran out are not churn) in [first, last], from the audit trail, and the true-up charged on
+    invoices issued then, per currency."""
     counts = await session.execute(
         text("""
-        SELECT count(*) FILTER (WHERE action = 'subscription.renewed') AS renewed,
-               count(*) FILTER (WHERE action = 'subscription.expired') AS churned
+        SELECT count(*) FILTER (
+                   WHERE action = 'subscription.renewed'
+                     -- a term that started: not the purchase of one that waits for its date
+                     AND after ->> 'start_date' IS DISTINCT FROM before ->> 'start_date'
+               ) AS renewed,
+               count(*) FILTER (
+                   WHERE action = 'subscription.expired'
+                     AND coalesce((before ->> 'trial')::boolean, false) = false
+               ) AS churned
         FROM audit_event
         WHERE subject_type = 'Subscription' AND occurred_on BETWEEN :first AND :last
         """),

@@ -56,7 +56,7 @@ async def usage_by_period(
     rows = await session.execute(
         text("""
         SELECT date_trunc(:unit, occurred_at AT TIME ZONE 'UTC')::date AS period,
-               sum(quantity)::bigint
+               sum(quantity)
         FROM usage_event
         WHERE namespace_id = :namespace_id AND metric = :metric
           AND occurred_at >= CAST(:first AS date) AT TIME ZONE 'UTC'

@@ -26,7 +26,8 @@ from resolvers.context import Context
 from resolvers.licenses import refresh_license
 from resolvers.subscriptions import locked
 
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # per instance id and hour
+MAX_FAILURES_ALL = 200  # per hour from everyone: new instance ids do not buy more guesses
 LOCKOUT = timedelta(hours=1)
 
 
@@ -107,7 +108,14 @@ async def activate(context: Context, request: Activation) -> License:
                 )
             )
         ).scalar_one()
-        if failures >= MAX_FAILURES:
+        everyone = (
+            await session.execute(
+                select(func.count())
+                .select_from(ActivationAttempt)
+                .where(col(ActivationAttempt.at) > now - LOCKOUT)
+            )
+        ).scalar_one()
+        if failures >= MAX_FAILURES or everyone >= MAX_FAILURES_ALL:
             raise LicenseRefusedError(
                 ErrorCode.ACTIVATION_LOCKED,
                 f"Too many wrong codes; try again after {LOCKOUT}.",

@@ -33,6 +33,7 @@ MAX_IDEMPOTENCY_KEY = 255
 
 SUBSCRIPTION_FIELDS = (
     "status",
+    "trial",
     "plan_id",
     "price_id",
     "seats",

@@ -42,7 +42,7 @@ class Context:
     license_jwks: dict[str, Any] = field(default_factory=dict)  # public license keys
     sign_license: LicenseSigner | None = None  # None when no signing key is configured
     # checks a license presented to the service on a day (raises LicenseRefusedError)
-    verify_license: Callable[[str, date], LicenseGrant] | None = None
+    verify_license: Callable[[str, date | None], LicenseGrant] | None = None
     _session: AsyncSession | None = field(default=None, init=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
     loaders: Loaders = field(init=False)

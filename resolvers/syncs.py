@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +17,7 @@ from billing.errors import (
     LicenseRefusedError,
     NotFoundError,
 )
+from billing.licenses import LicenseType
 from billing.subscriptions import SubscriptionStatus
 from billing.terms import add_months
 from db.licenses import latest_license
@@ -29,6 +30,7 @@ from resolvers.licenses import refresh_license
 from resolvers.principal import Permission
 
 SYNC_EVERY = timedelta(days=1)
+EXPIRED_GRACE = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,9 @@ class SyncAnswer:
     max_seats_used: int
 
 
-async def license_sync(context: Context, report: Report) -> SyncAnswer:
+async def license_sync(
+    context: Context, report: Report, license_type: LicenseType = LicenseType.ONLINE
+) -> SyncAnswer:
     """Check the license (signature, dates, issued here, for this instance, subscription
     active), keep the day's first report (a repeat the same day changes nothing and gets the
     same answer), raise the subscription's peak, and answer with the current license."""
@@ -61,7 +65,19 @@ async def license_sync(context: Context, report: Report) -> SyncAnswer:
     today = context.clock.today()
     if context.verify_license is None:
         raise RuntimeError("no license keys are configured")
-    grant = context.verify_license(report.license, today)
+    grant = context.verify_license(report.license, None)  # signature; dates below
+    if grant.license_type is not license_type:
+        raise LicenseRefusedError(
+            ErrorCode.LICENSE_FOREIGN,
+            f"An {grant.license_type.value} license cannot be used here.",
+            "license",
+        )
+    if today < grant.starts_on:
+        raise LicenseRefusedError(
+            ErrorCode.LICENSE_NOT_YET_VALID,
+            f"not yet valid: valid from {grant.starts_on.isoformat()}",
+            "license",
+        )
     async with context.transaction() as session:
         subscription = await lock_subscription(session, grant.subscription_id)
         presented = await license_by_token(session, grant.subscription_id, report.license)
@@ -78,8 +94,20 @@ async def license_sync(context: Context, report: Report) -> SyncAnswer:
             raise LicenseRefusedError(
                 ErrorCode.LICENSE_REVOKED, "The subscription is no longer active.", "license"
             )
+        # An expired license still fetches its successor while the subscription runs on (it
+        # was renewed), for a grace period; after that, or with nothing newer, it is refused.
+        renewed_on = subscription.end_date > grant.expires_on
+        if grant.in_force(today) == "expired" and not (
+            renewed_on and today < grant.expires_on + EXPIRED_GRACE
+        ):
+            raise LicenseRefusedError(
+                ErrorCode.LICENSE_EXPIRED,
+                f"expired: expired on {grant.expires_on.isoformat()}",
+                "license",
+            )
+        day = today if license_type is LicenseType.ONLINE else _reported_day(report, today)
         return await _accept(
-            session, context, subscription, instance, presented=presented.id, report=report
+            session, context, subscription, instance, presented=presented.id, report=report, day=day
         )
 
 
@@ -91,10 +119,11 @@ async def _accept(
     *,
     presented: int | None,
     report: Report,
+    day: date,
 ) -> SyncAnswer:
     """Keep the day's first report of the (locked, active) subscription's instance, raise its
     figures from it, and answer with the current license."""
-    today, now = context.clock.today(), context.clock.now()
+    now = context.clock.now()
     assert instance.id is not None
     assert subscription.id is not None
     fresh = await record_report(
@@ -103,7 +132,7 @@ async def _accept(
             instance_id=instance.id,
             subscription_id=subscription.id,
             license_id=presented,
-            day=today,
+            day=day,
             hostname=report.hostname,
             version=report.version,
             billable_users=report.billable_users,
@@ -119,7 +148,7 @@ async def _accept(
             report.version,
             now,
         )
-        if today < subscription.end_date:
+        if subscription.start_date <= day < subscription.end_date:
             subscription.max_seats_used = max(subscription.max_seats_used, report.billable_users)
     await refresh_license(session, subscription, sign=context.sign_license, now=now)
     await session.flush()
@@ -144,7 +173,7 @@ async def upload_report(context: Context, upload: Upload) -> SyncAnswer:
     exported file (which carries its license, the credential), or counts the billing team
     entered for an instance subscription."""
     if upload.file is not None:
-        return await license_sync(context, _parse(upload.file))
+        return await license_sync(context, _parse(upload.file), LicenseType.OFFLINE)
     require(context, Permission.MANAGE_BILLING)
     assert upload.subscription_id is not None
     async with context.transaction() as session:
@@ -173,8 +202,9 @@ async def upload_report(context: Context, upload: Upload) -> SyncAnswer:
             reported_at=upload.reported_at or context.clock.now(),
         )
         _check(report)
+        day = _reported_day(report, context.clock.today())
         return await _accept(
-            session, context, subscription, instance, presented=None, report=report
+            session, context, subscription, instance, presented=None, report=report, day=day
         )
 
 
@@ -207,6 +237,17 @@ def _parse(file: str) -> Report:
         raise InvalidInputError(
             ErrorCode.INVALID_VALUE, f"Not a usage report file: {error}", "report"
         ) from None
+
+
+def _reported_day(report: Report, today: date) -> date:
+    """The (UTC) day a report counted for: an offline report may come late, and is filed
+    under the day it counted, so it feeds the right quarter; never a day to come."""
+    day = report.reported_at.astimezone(UTC).date()
+    if day > today:
+        raise InvalidInputError(
+            ErrorCode.INVALID_VALUE, "A report cannot be from a day to come.", "reportedAt"
+        )
+    return day
 
 
 def _next_reconciliation(term: Term, quarterly: bool, reconciled: int) -> date:

@@ -15,7 +15,7 @@ from resolvers.errors import BadUserInput
 from resolvers.seat_data import BatchResult, authorize_batch
 
 METRICS = frozenset(m.value for m in Metric)
-MAX_QUANTITY = 2**62
+MAX_QUANTITY = 2**53 - 1  # the largest whole number a Long carries exactly
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,9 @@ async def record_usage(context: Context, events: Sequence[UsageEventRecord]) -> 
         problems.text(index, "eventId", event.event_id)
         problems.one_of(index, "metric", event.metric, METRICS)
         if not 0 <= event.quantity <= MAX_QUANTITY:
-            problems.add(index, "quantity", ErrorCode.INVALID_VALUE, "Must be 0 or more.")
+            problems.add(
+                index, "quantity", ErrorCode.INVALID_VALUE, f"Must be 0 to {MAX_QUANTITY}."
+            )
     problems.unique(events, lambda e: e.event_id, "eventId")
     async with context.transaction() as session:
         namespaces = await usage.namespace_ids(session, sorted({e.namespace_path for e in events}))

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.tables import Customer, Subscription
 from resolvers.jobs import run_daily
-from tests.commerce import ADD_SEATS, PAY, gid, result
+from tests.commerce import ADD_SEATS, CANCEL, PAY, gid, result
 from tests.conftest import GraphQL
 from tests.helpers import data, error_codes
 
@@ -23,7 +23,7 @@ REVENUE = """query($g: RevenueGroup!) { analytics { revenue(from: "2026-03-01", 
 NOW = """{ analytics {
   activeSubscriptions(groupBy: PLAN) { plan subscriptions trials seats }
   seatUtilization { plan seatsPaid seatsInUse utilization } } }"""
-RENEWALS = """{ analytics { renewals(from: "2026-04-01", to: "2026-04-30") {
+RENEWALS = """{ analytics { renewals(from: "2026-04-01", to: "2026-12-31") {
   renewed churned trueUps { minorUnits currency } } } }"""
 
 
@@ -102,10 +102,24 @@ async def test_subscriptions_and_seat_utilization_now(
 async def test_renewals_and_churn(
     gql: GraphQL, token: Callable[..., str], session: AsyncSession
 ) -> None:
-    # the acme-labs trial ends on 2026-04-04 and expires; nothing else ends in April
-    await run_daily(session, day=date(2026, 4, 30))
+    # Acme cancels; from April to December: the acme-labs trial runs out on 2026-04-04 (not
+    # churn), globex renews itself on 2026-08-27 (1 renewal), Acme's term ends on 2026-12-05
+    # (1 churned); nobody used more seats than paid (no true-up)
+    customers = {c.name: c for c in (await session.execute(select(Customer))).scalars()}
+    acme = (
+        await session.execute(select(Subscription).where(Subscription.seats == 25))
+    ).scalar_one()
+    cancelled = result(
+        await gql(
+            CANCEL,
+            {"input": {"subscriptionId": gid("Subscription", acme.id)}},
+            token=token("customer", customers["Acme Corp"].id),
+        )
+    )
+    assert cancelled["__typename"] == "SubscriptionChangeSuccess"
+    await run_daily(session, day=date(2026, 12, 31))
     summary = data(await gql(RENEWALS, token=token("analyst")))["analytics"]["renewals"]
-    assert summary == {"renewed": 0, "churned": 1, "trueUps": []}
+    assert summary == {"renewed": 1, "churned": 1, "trueUps": []}
 
 
 async def test_analytics_are_for_analysts_and_admins(

@@ -180,9 +180,18 @@ UPLOAD = """mutation($input: UsageReportUploadInput!) { usageReportUpload(input:
 async def test_an_offline_instance_uploads_its_usage_file(
     gql: GraphQL, licensed: dict[str, Any], session: AsyncSession
 ) -> None:
+    # the instance goes offline: its next license is an offline one
+    await session.execute(update(Subscription).values(license_type="offline"))
+    await run_daily(session, day=date(2026, 3, 15), sign=licensed["keys"].signer)
+    offline = (
+        await session.execute(select(License).order_by(License.id.desc()).limit(1))  # type: ignore[union-attr]
+    ).scalar_one()
+    # an offline license does not sync, and an online one does not upload files
+    refused = result(await gql(SYNC, report(licensed, license=offline.token)))
+    assert refused["code"] == "LICENSE_FOREIGN"
     file = json.dumps(
         {
-            "license": licensed["license"],
+            "license": offline.token,
             "instance_id": licensed["instance"].instance_uid,
             "hostname": "gitlab.initech.example",
             "version": "18.6.0",
@@ -195,7 +204,7 @@ async def test_an_offline_instance_uploads_its_usage_file(
     answer = result(await gql(UPLOAD, {"input": {"report": file}}))
     assert answer == {
         "__typename": "LicenseSyncSuccess",
-        "license": licensed["license"],
+        "license": offline.token,
         "licenseChanged": False,
         "seats": 120,
         "seatsInUse": 125,
@@ -250,3 +259,20 @@ async def test_the_instance_shows_its_reports(
     assert found["node"] == {"billableUsers": 130}
     other = await gql(node, {"id": edge["node"]["id"]}, token=token("customer", 1))
     assert data(other)["node"] is None
+
+
+async def test_an_expired_license_fetches_the_renewal_for_a_while(
+    gql: GraphQL, licensed: dict[str, Any], session: AsyncSession, clock: FixedClock
+) -> None:
+    # the subscription renews itself on 2027-02-13 (a new term, a new license); the instance
+    # still holds the old license, which expired that day
+    await run_daily(session, day=date(2027, 2, 13), sign=licensed["keys"].signer)
+    clock.current = date(2027, 2, 14)
+    answer = result(await gql(SYNC, report(licensed, reportedAt="2027-02-14T08:00:00Z")))
+    assert answer["licenseChanged"] is True
+    grant = verify_license(answer["license"], licensed["keys"].public, today=date(2027, 2, 14))
+    assert grant.expires_on == date(2028, 2, 13)
+    # past the grace period the old license is refused
+    clock.current = date(2027, 3, 20)
+    late = result(await gql(SYNC, report(licensed, reportedAt="2027-03-20T08:00:00Z")))
+    assert late["code"] == "LICENSE_EXPIRED"
