@@ -11,7 +11,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field, is_dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Concatenate, ParamSpec
 
@@ -265,8 +265,8 @@ async def _related(
 
 
 def _digest(request: object) -> str:
-    data = asdict(request) if is_dataclass(request) and not isinstance(request, type) else request
-    text = json.dumps(data, sort_keys=True, default=str)
+    """A stable hash of a request (dataclass arguments hash by their repr)."""
+    text = json.dumps(request, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

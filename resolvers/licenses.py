@@ -26,10 +26,13 @@ async def refresh_license(
     configured, reporting until then)."""
     if subscription.instance_id is None or subscription.status != SubscriptionStatus.ACTIVE:
         return None
-    if sign is None or not await needs_license(session, subscription):
+    if sign is None:
         return None
     assert subscription.id is not None
     plan, customer, add_ons = await _granted(session, subscription)
+    terms = _terms(subscription, plan, add_ons)
+    if not await _differs(session, subscription, terms):
+        return None
     grant = LicenseGrant(
         licensee=Licensee(customer.name, customer.billing_email, customer.name),
         plan=plan.code,
@@ -50,7 +53,7 @@ async def refresh_license(
         license_type=subscription.license_type,
         plan=plan.code,
         seats=subscription.seats,
-        add_ons=[{"code": code, "quantity": quantity} for code, quantity in add_ons],
+        add_ons=terms[2],
         starts_on=subscription.start_date,
         expires_on=subscription.end_date,
         issued_at=grant.issued_at,
@@ -75,14 +78,11 @@ async def _granted(
     return plan, customer, sorted(add_ons)
 
 
-async def needs_license(session: AsyncSession, subscription: Subscription) -> bool:
-    """Whether what the subscription grants differs from its latest license (or it has none)."""
-    assert subscription.id is not None
-    plan, _, add_ons = await _granted(session, subscription)
-    latest = await latest_license(session, subscription.id)
-    if latest is None:
-        return True
-    granted: tuple[Any, ...] = (
+def _terms(
+    subscription: Subscription, plan: Plan, add_ons: list[tuple[str, int]]
+) -> tuple[Any, ...]:
+    """What a license grants, in the shape its row stores it."""
+    return (
         plan.code,
         subscription.seats,
         [{"code": code, "quantity": quantity} for code, quantity in add_ons],
@@ -90,7 +90,14 @@ async def needs_license(session: AsyncSession, subscription: Subscription) -> bo
         subscription.end_date,
         subscription.license_type,
     )
-    return granted != (
+
+
+async def _differs(
+    session: AsyncSession, subscription: Subscription, terms: tuple[Any, ...]
+) -> bool:
+    assert subscription.id is not None
+    latest = await latest_license(session, subscription.id)
+    return latest is None or terms != (
         latest.plan,
         latest.seats,
         latest.add_ons,
@@ -98,6 +105,12 @@ async def needs_license(session: AsyncSession, subscription: Subscription) -> bo
         latest.expires_on,
         latest.license_type,
     )
+
+
+async def needs_license(session: AsyncSession, subscription: Subscription) -> bool:
+    """Whether what the subscription grants differs from its latest license (or it has none)."""
+    plan, _, add_ons = await _granted(session, subscription)
+    return await _differs(session, subscription, _terms(subscription, plan, add_ons))
 
 
 async def license_file(context: Context, subscription_id: int) -> License:
