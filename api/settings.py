@@ -17,6 +17,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from resolvers.limits import Limits
+
 SYMMETRIC = ("HS256", "HS384", "HS512")
 ASYMMETRIC = ("RS256", "RS384", "RS512", "ES256", "ES384", "PS256", "EdDSA")
 
@@ -46,6 +48,30 @@ class Settings(BaseSettings):
     # (the signing key's own is always among them). `billing keys generate` writes a pair.
     license_signing_key: Path | None = None
     license_public_keys: list[Path] = []
+    # Request limits (docs/limits.md): sizes refused before parsing, the document's shape
+    # refused before execution, anonymous calls per client and minute.
+    max_body_bytes: int = Field(default=2_000_000, ge=1024)
+    max_query_bytes: int = Field(default=100_000, ge=1024)
+    max_depth: int = Field(default=Limits.depth, ge=1)
+    max_aliases: int = Field(default=Limits.aliases, ge=0)
+    max_tokens: int = Field(default=Limits.tokens, ge=100)
+    max_cost: int = Field(default=Limits.cost, ge=1)
+    max_list_items: int = Field(default=Limits.list_items, ge=1)
+    max_string_length: int = Field(default=Limits.string_length, ge=100)
+    rate_limit_per_minute: int = Field(default=30, ge=1)
+    # a transaction left open this long is ended by PostgreSQL (a backstop: none should be)
+    idle_in_transaction_timeout_ms: int = Field(default=60_000, ge=1000)
+
+    def limits(self) -> Limits:
+        """The document limits the schema enforces."""
+        return Limits(
+            depth=self.max_depth,
+            aliases=self.max_aliases,
+            tokens=self.max_tokens,
+            cost=self.max_cost,
+            list_items=self.max_list_items,
+            string_length=self.max_string_length,
+        )
 
     @field_validator("database_url")
     @classmethod

@@ -53,6 +53,7 @@ class BillingGraphQL(GraphQL[Context, None]):
         self.license_jwks = license_jwks or {"keys": []}
         self.sign_license = sign_license
         self.verify_license = verify_license
+        self.limits = settings.limits()
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         if not isinstance(request, Request):
@@ -87,6 +88,7 @@ class BillingGraphQL(GraphQL[Context, None]):
             license_jwks=self.license_jwks,
             sign_license=self.sign_license,
             verify_license=self.verify_license,
+            limits=self.limits,
         )
         started = time.perf_counter()
         try:

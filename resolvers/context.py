@@ -14,6 +14,7 @@ from strawberry.dataloader import DataLoader
 
 from billing.licenses import LicenseGrant
 from db.invoices import number_pending
+from resolvers.limits import Limits
 from resolvers.loaders import Loaders
 from resolvers.principal import Principal
 
@@ -43,6 +44,7 @@ class Context:
     sign_license: LicenseSigner | None = None  # None when no signing key is configured
     # checks a license presented to the service on a day (raises LicenseRefusedError)
     verify_license: Callable[[str, date | None], LicenseGrant] | None = None
+    limits: Limits = field(default_factory=Limits)  # what one request may ask for
     _session: AsyncSession | None = field(default=None, init=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
     loaders: Loaders = field(init=False)

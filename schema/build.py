@@ -2,31 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
 import strawberry
-from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
+from graphql import ASTValidationRule
+from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
 
+from resolvers.limits import Limits
 from schema.base import LONG_SCALAR, Long
 from schema.query import Mutation, Query
 
-MAX_DEPTH = 12
-MAX_ALIASES = 30
-MAX_TOKENS = 5000
+
+@cache
+def limit_rules(limits: Limits) -> tuple[type[ASTValidationRule], ...]:
+    """The validation rules enforcing `limits`, made once per set of limits: the
+    ValidationCache is keyed by the rules, so new rule classes per request would never hit."""
+    return (depth_rule(limits.depth, None), aliases_rule(limits.aliases))
 
 
-class QueryLimits(AddValidationRules):
-    """strawberry's depth and alias limits, with their validation rules made once: the
-    ValidationCache is keyed by the rules, and the stock extensions make new rule classes for
-    every request, so no validation would ever be served from the cache."""
+class DocumentLimits(SchemaExtension):
+    """Applies the request's limits (the Context's, from the settings) to the document:
+    the parser's token budget and the shape rules run with validation."""
 
-    RULES = (depth_rule(MAX_DEPTH, None), aliases_rule(MAX_ALIASES))
-
-    def __init__(self) -> None:
-        super().__init__(list(self.RULES))
+    def on_operation(self) -> Iterator[None]:
+        execution = self.execution_context
+        limits: Limits = getattr(execution.context, "limits", None) or Limits()
+        execution.parse_options["max_tokens"] = limits.tokens
+        execution.validation_rules = (*execution.validation_rules, *limit_rules(limits))
+        yield
 
 
 class BillingSchema(strawberry.Schema):
@@ -42,12 +50,7 @@ def build_schema() -> strawberry.Schema:
         config=StrawberryConfig(
             auto_camel_case=True, relay_max_results=100, scalar_map={Long: LONG_SCALAR}
         ),
-        extensions=[
-            QueryLimits,
-            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-            ParserCache,
-            ValidationCache,
-        ],
+        extensions=[DocumentLimits, ParserCache, ValidationCache],
     )
 
 

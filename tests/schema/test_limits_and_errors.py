@@ -7,7 +7,7 @@ import pytest
 from httpx import AsyncClient
 
 from resolvers import catalog
-from schema.build import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
+from resolvers.limits import Limits
 from tests.conftest import GraphQL
 from tests.helpers import error_codes
 
@@ -15,9 +15,9 @@ from tests.helpers import error_codes
 async def test_queries_deeper_than_the_limit_are_refused(gql: GraphQL) -> None:
     deep = (
         "{ viewer { customer { "
-        + "namespaces { customer { " * MAX_DEPTH
+        + "namespaces { customer { " * Limits.depth
         + "name"
-        + " } }" * MAX_DEPTH
+        + " } }" * Limits.depth
         + " } } }"
     )
     body = await gql(deep)
@@ -26,13 +26,13 @@ async def test_queries_deeper_than_the_limit_are_refused(gql: GraphQL) -> None:
 
 
 async def test_too_many_aliases_are_refused(gql: GraphQL) -> None:
-    query = "{ " + " ".join(f"a{i}: plans {{ code }}" for i in range(MAX_ALIASES + 1)) + " }"
+    query = "{ " + " ".join(f"a{i}: plans {{ code }}" for i in range(Limits.aliases + 1)) + " }"
     body = await gql(query)
     assert "aliases found" in body["errors"][0]["message"]
 
 
 async def test_too_many_tokens_are_refused(gql: GraphQL) -> None:
-    query = "{ " + "__typename " * MAX_TOKENS + "}"
+    query = "{ " + "__typename " * Limits.tokens + "}"
     body = await gql(query)
     assert "more than 5000 tokens" in body["errors"][0]["message"]
 
