@@ -43,7 +43,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 
     url = database_url(settings)
     asyncio.run(_checked(url, migrated=True))
-    app = create_app(settings, make_engine(url), clock=SystemClock())
+    engine = make_engine(
+        url, idle_in_transaction_timeout_ms=settings.idle_in_transaction_timeout_ms
+    )
+    app = create_app(settings, engine, clock=SystemClock())
     print(f"GraphiQL on http://{args.host or settings.host}:{args.port or settings.port}/graphql")
     # uvicorn re-raises SIGTERM after its graceful shutdown; leaving through SystemExit instead
     # runs the atexit hook that stops the embedded PostgreSQL with us.

@@ -26,9 +26,22 @@ def async_url(url: str | URL) -> URL:
     return parsed.set(drivername="postgresql+asyncpg")
 
 
-def make_engine(url: str | URL, *, pool_size: int = 10) -> AsyncEngine:
+def make_engine(
+    url: str | URL, *, pool_size: int = 10, idle_in_transaction_timeout_ms: int | None = None
+) -> AsyncEngine:
+    """The engine; with `idle_in_transaction_timeout_ms`, PostgreSQL ends any transaction of
+    its sessions left idle that long, so a connection the service lost cannot hold locks."""
+    server_settings = (
+        {"idle_in_transaction_session_timeout": str(idle_in_transaction_timeout_ms)}
+        if idle_in_transaction_timeout_ms
+        else {}
+    )
     return create_async_engine(
-        async_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        async_url(url),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"server_settings": server_settings},
     )
 
 

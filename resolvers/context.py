@@ -22,6 +22,11 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
+class RequestFinished(Exception):
+    """The request has been answered and its session released; a field that outlived it
+    (a sibling of a failed field) gets this instead of a session. Nobody sees the result."""
+
+
 class Clock(Protocol):
     """Where "today" and "now" come from; tests pass a fixed one."""
 
@@ -47,6 +52,7 @@ class Context:
     limits: Limits = field(default_factory=Limits)  # what one request may ask for
     _session: AsyncSession | None = field(default=None, init=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
+    _closed: bool = field(default=False, init=False)
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
@@ -55,8 +61,11 @@ class Context:
     @asynccontextmanager
     async def db(self) -> AsyncIterator[AsyncSession]:
         """The request's session, one user at a time: strawberry resolves sibling fields
-        concurrently, and a session (like its connection) serves one statement at a time."""
+        concurrently, and a session (like its connection) serves one statement at a time.
+        Raises RequestFinished once the request has closed it (a sibling outlived it)."""
         async with self._lock:
+            if self._closed:
+                raise RequestFinished
             if self._session is None:
                 self._session = self.sessionmaker()
             yield self._session
@@ -89,6 +98,15 @@ class Context:
         return DataLoader(load_fn=load_many)
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        """Release the session once, after every field using it has finished.
+
+        When a root field fails, graphql-core answers at once: siblings it cancelled have
+        stopped, but those strawberry gathered may still be reading (or queued for the
+        session). Closing is therefore a user of the lock like any other: it waits for the
+        statement in flight, and every later user gets RequestFinished instead of a session.
+        """
+        self._closed = True
+        async with self._lock:
+            session, self._session = self._session, None
+        if session is not None:
+            await session.close()

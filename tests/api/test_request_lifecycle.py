@@ -1,0 +1,104 @@
+"""A request's session outlives every field that uses it, even when siblings fail: hundreds of
+requests whose root fields fail while siblings still read leave no connection behind, and a
+normal query answers at once afterwards. Runs on its own database with real commits and a
+real pool (the other tests share one rolled-back connection, which would hide a leak)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from api.app import create_app
+from api.settings import Settings
+from db.demo import load_demo_data
+from db.engine import make_engine, make_sessionmaker
+from tests.conftest import TODAY, FixedClock
+
+# One root field fails (NOT_FOUND, or a hidden node) while a sibling still reads.
+FAILING_TOGETHER = [
+    '{ nodes(ids: ["Q3VzdG9tZXI6Mw==", "TGljZW5zZTox", "UGxhbjox"]) { id } }',
+    '{ a: customer(id: "Q3VzdG9tZXI6Mw==") { id } b: plans { code prices { validFrom } } }',
+    '{ plans { code } a: customer(id: "Q3VzdG9tZXI6MQ==") { id } '
+    'b: customer(id: "Q3VzdG9tZXI6Mg==") { id } }',
+    '{ a: invoice(id: "SW52b2ljZTox") { id } b: plans { code } c: namespace(path: "acme") '
+    "{ name } }",
+]
+
+
+@pytest.fixture
+async def real_app(
+    make_database: Callable[..., Awaitable[str]], settings: Settings
+) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
+    url = await make_database()
+    engine = make_engine(url, pool_size=3)
+    sessionmaker = make_sessionmaker(engine)
+    async with sessionmaker() as session:
+        await load_demo_data(session, today=TODAY)
+        await session.commit()
+    app = create_app(settings, engine, clock=FixedClock(), dispose_engine=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client, url
+    await engine.dispose()
+
+
+async def _idle_in_transaction(url: str) -> int:
+    database = make_url(url).database
+    libpq = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(libpq)
+    try:
+        return int(
+            await connection.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 "
+                "AND state LIKE 'idle in transaction%'",
+                database,
+            )
+        )
+    finally:
+        await connection.close()
+
+
+async def test_failing_siblings_leak_no_connection(
+    real_app: tuple[httpx.AsyncClient, str],
+) -> None:
+    client, url = real_app
+
+    async def send(query: str) -> httpx.Response:
+        return await client.post("/graphql", json={"query": query})
+
+    # given 240 requests, each with a root field failing while a sibling still reads
+    responses: list[Any] = await asyncio.gather(
+        *(send(FAILING_TOGETHER[i % len(FAILING_TOGETHER)]) for i in range(240))
+    )
+    # then each is answered, none with a server error
+    assert {r.status_code for r in responses} == {200}
+    assert not [r for r in responses if "INTERNAL_SERVER_ERROR" in r.text]
+    # and a normal query answers at once: the pool (3 + 3) was not exhausted
+    started = time.perf_counter()
+    plain = await asyncio.wait_for(send('{ plans(currency: "USD") { code } }'), timeout=5)
+    assert plain.status_code == 200
+    assert plain.json()["data"]["plans"]
+    assert time.perf_counter() - started < 2
+    # and PostgreSQL holds no transaction left open
+    assert await _idle_in_transaction(url) == 0
+
+
+async def test_the_services_connections_end_idle_transactions(
+    make_database: Callable[..., Awaitable[str]],
+) -> None:
+    # given the service's engine with the backstop set to 1.5 s
+    engine = make_engine(await make_database(migrate=False), idle_in_transaction_timeout_ms=1500)
+    try:
+        async with engine.connect() as connection:
+            shown = await connection.exec_driver_sql("SHOW idle_in_transaction_session_timeout")
+            # then PostgreSQL applies it to every session of the pool
+            assert shown.scalar_one() == "1500ms"
+    finally:
+        await engine.dispose()
