@@ -3,38 +3,67 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 import strawberry
-from graphql import ASTValidationRule
-from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
-from strawberry.extensions.max_aliases import create_validator as aliases_rule
-from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
+from graphql import GraphQLError
+from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import validate_document
 
 from resolvers.limits import Limits
 from schema.base import LONG_SCALAR, Long
+from schema.document import objects_in, query_cost, shape_errors
 from schema.query import Mutation, Query
 
-
-@cache
-def limit_rules(limits: Limits) -> tuple[type[ASTValidationRule], ...]:
-    """The validation rules enforcing `limits`, made once per set of limits: the
-    ValidationCache is keyed by the rules, so new rule classes per request would never hit."""
-    return (depth_rule(limits.depth, None), aliases_rule(limits.aliases))
+# graphql-core's validation of a document, kept for the documents seen most; the key is the
+# document (ParserCache returns the same one for the same text) and the rules.
+cached_validation = lru_cache(maxsize=256)(validate_document)
 
 
 class DocumentLimits(SchemaExtension):
-    """Applies the request's limits (the Context's, from the settings) to the document:
-    the parser's token budget and the shape rules run with validation."""
+    """The request's limits (the Context's, from the settings) on the document: the parser's
+    token budget; then its shape (depth, aliases, repeated fields) and, once graphql-core's
+    validation passed, its cost, all before anything runs. The cost is reported in
+    `extensions.cost` as Shopify does: requested, actual (objects returned) and limit."""
+
+    requested: int | None = None
 
     def on_operation(self) -> Iterator[None]:
         execution = self.execution_context
-        limits: Limits = getattr(execution.context, "limits", None) or Limits()
-        execution.parse_options["max_tokens"] = limits.tokens
-        execution.validation_rules = (*execution.validation_rules, *limit_rules(limits))
+        self.limits: Limits = getattr(execution.context, "limits", None) or Limits()
+        execution.parse_options["max_tokens"] = self.limits.tokens
         yield
+
+    def on_validate(self) -> Iterator[None]:
+        execution = self.execution_context
+        document = execution.graphql_document
+        assert document is not None
+        errors = shape_errors(document, self.limits) or cached_validation(
+            execution.schema._schema, document, execution.validation_rules
+        )
+        if not errors:
+            self.requested = query_cost(
+                execution.schema._schema, document, execution.operation_name, execution.variables
+            )
+            if self.requested > self.limits.cost:
+                errors = [
+                    GraphQLError(
+                        f"The query costs {self.requested}, more than the limit of "
+                        f"{self.limits.cost}: ask for fewer or smaller lists.",
+                        extensions={"code": "QUERY_TOO_COSTLY"},
+                    )
+                ]
+        execution.pre_execution_errors = errors
+        yield
+
+    def get_results(self) -> dict[str, Any]:
+        if self.requested is None:
+            return {}
+        result = self.execution_context.result
+        actual = objects_in(getattr(result, "data", None))
+        return {"cost": {"requested": self.requested, "actual": actual, "limit": self.limits.cost}}
 
 
 class BillingSchema(strawberry.Schema):
@@ -50,7 +79,7 @@ def build_schema() -> strawberry.Schema:
         config=StrawberryConfig(
             auto_camel_case=True, relay_max_results=100, scalar_map={Long: LONG_SCALAR}
         ),
-        extensions=[DocumentLimits, ParserCache, ValidationCache],
+        extensions=[ParserCache, DocumentLimits],
     )
 
 

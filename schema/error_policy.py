@@ -22,7 +22,7 @@ def public_error(error: GraphQLError, request_id: str) -> GraphQLError:
     """
     original = error.original_error
     if original is None:
-        code = "GRAPHQL_VALIDATION_FAILED"
+        code = (error.extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED")
     elif isinstance(original, PublicError):
         code = original.code
     elif isinstance(original, GraphQLError | GlobalIDValueError):

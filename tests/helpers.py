@@ -26,5 +26,10 @@ def data(body: dict[str, Any]) -> Any:
     return body["data"]
 
 
+def answer(body: dict[str, Any]) -> dict[str, Any]:
+    """The body without `extensions` (the query cost every answer reports)."""
+    return {key: value for key, value in body.items() if key != "extensions"}
+
+
 def error_codes(body: dict[str, Any]) -> list[str]:
     return [error["extensions"]["code"] for error in body.get("errors", [])]

@@ -15,6 +15,7 @@ from api.graphiql import DEFAULT_ASSETS_DIR, AssetsError, local_graphiql
 from api.settings import Settings
 from db.engine import make_engine
 from tests.conftest import FixedClock
+from tests.helpers import answer
 
 PACKAGES = ["react", "react-dom", "js-cookie", "graphiql", "@graphiql/plugin-explorer"]
 
@@ -94,6 +95,6 @@ def test_tampered_or_missing_assets_stop_startup(tmp_path: Path) -> None:
 @pytest.mark.usefixtures("demo")
 async def test_queries_over_get(client: httpx.AsyncClient) -> None:
     response = await client.get("/graphql", params={"query": '{ plans(currency: "EUR") { code } }'})
-    assert response.json() == {
+    assert answer(response.json()) == {
         "data": {"plans": [{"code": "free"}, {"code": "premium"}, {"code": "ultimate"}]}
     }

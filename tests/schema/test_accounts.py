@@ -11,7 +11,7 @@ from strawberry import relay
 
 from db.tables import Customer, Namespace, Plan, Price, Subscription
 from tests.conftest import GraphQL
-from tests.helpers import data, error_codes
+from tests.helpers import answer, data, error_codes
 
 CUSTOMERS = """
 query($first: Int, $after: String) {
@@ -235,4 +235,4 @@ async def test_nodes_hide_what_the_caller_may_not_see_and_batch(
     single = await gql(
         "query($id: ID!) { node(id: $id) { id } }", {"id": ids[1]}, token=token("customer", mine.id)
     )
-    assert single == {"data": {"node": None}}
+    assert answer(single) == {"data": {"node": None}}

@@ -2,6 +2,9 @@
 
 import logging
 import re
+import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from httpx import AsyncClient
@@ -9,7 +12,7 @@ from httpx import AsyncClient
 from resolvers import catalog
 from resolvers.limits import Limits
 from tests.conftest import GraphQL
-from tests.helpers import error_codes
+from tests.helpers import data, error_codes
 
 
 async def test_queries_deeper_than_the_limit_are_refused(gql: GraphQL) -> None:
@@ -28,7 +31,7 @@ async def test_queries_deeper_than_the_limit_are_refused(gql: GraphQL) -> None:
 async def test_too_many_aliases_are_refused(gql: GraphQL) -> None:
     query = "{ " + " ".join(f"a{i}: plans {{ code }}" for i in range(Limits.aliases + 1)) + " }"
     body = await gql(query)
-    assert "aliases found" in body["errors"][0]["message"]
+    assert body["errors"][0]["message"] == "The operation has more than 30 aliases."
 
 
 async def test_too_many_tokens_are_refused(gql: GraphQL) -> None:
@@ -75,12 +78,106 @@ async def test_a_request_id_is_made_when_none_usable_is_sent(
 
 async def test_parsing_and_validation_are_cached_across_requests(gql: GraphQL) -> None:
     from strawberry.extensions.parser_cache import _get_parse_cache
-    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    from schema.build import cached_validation
 
     query = "{ plans { code name } __typename }"
     await gql(query)
-    parsed, validated = _get_parse_cache(128).cache_info(), _get_validate_cache(128).cache_info()
+    parsed, validated = _get_parse_cache(128).cache_info(), cached_validation.cache_info()
     for _ in range(3):
         await gql(query)
     assert _get_parse_cache(128).cache_info().hits == parsed.hits + 3
-    assert _get_validate_cache(128).cache_info().hits == validated.hits + 3
+    assert cached_validation.cache_info().hits == validated.hits + 3
+
+
+def _doubling_fragments(levels: int) -> str:
+    """{ plans { ...F0 } } with F0 spreading F1 twice, F1 spreading F2 twice, ... : walked
+    naively, 2^levels fragment visits."""
+    chain = " ".join(
+        f"fragment F{i} on Plan {{ code prices {{ validFrom }} ...F{i + 1} ...F{i + 1} }}"
+        for i in range(levels)
+    )
+    return f"{{ plans {{ ...F0 }} }} {chain} fragment F{levels} on Plan {{ name }}"
+
+
+@pytest.mark.usefixtures("demo")
+async def test_doubling_fragments_are_measured_once_each(gql: GraphQL) -> None:
+    # given a document whose fragments spread the next one twice, 30 levels deep
+    started = time.perf_counter()
+    body = await gql(_doubling_fragments(30))
+    # then it runs (spreads of one fragment merge), measured in linear time
+    assert {plan["code"] for plan in data(body)["plans"]} == {"free", "premium", "ultimate"}
+    assert time.perf_counter() - started < 1
+
+
+async def test_depth_through_a_chain_of_fragments_is_refused(gql: GraphQL) -> None:
+    # given 13 fragments, each one nested object deeper than the last
+    chain = " ".join(
+        f"fragment F{i} on Customer {{ namespaces {{ customer {{ ...F{i + 1} }} }} }}"
+        for i in range(7)
+    )
+    query = f"{{ viewer {{ customer {{ ...F0 }} }} }} {chain} fragment F7 on Customer {{ name }}"
+    body = await gql(query)
+    assert body["errors"][0]["message"] == (
+        f"The operation exceeds maximum operation depth of {Limits.depth}."
+    )
+    assert error_codes(body) == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+async def test_fragment_chains_past_any_sane_nesting_are_refused(gql: GraphQL) -> None:
+    # given 400 fragments spreading each other in a chain (no braces deeper than 3)
+    chain = " ".join(f"fragment F{i} on Plan {{ ...F{i + 1} }}" for i in range(400))
+    body = await gql(f"{{ plans {{ ...F0 }} }} {chain} fragment F400 on Plan {{ code }}")
+    assert "exceeds maximum operation depth" in body["errors"][0]["message"]
+
+
+async def test_a_field_repeated_past_the_limit_is_refused_at_once(gql: GraphQL) -> None:
+    # given 400 copies of one field in a selection, 200 of them through inline fragments
+    copies = "plans { code } " * 200 + "... on Query { plans { code } } " * 200
+    started = time.perf_counter()
+    body = await gql("{ " + copies + "}")
+    assert body["errors"][0]["message"] == (
+        f"The operation repeats one field more than {Limits.field_repeats} times in a selection."
+    )
+    assert time.perf_counter() - started < 1
+    # while the limit itself is fine
+    assert "errors" not in await gql("{ " + "plans { code } " * Limits.field_repeats + "}")
+
+
+INVOICES_IN_INVOICES = """query($first: Int) { customers(first: $first) { edges { node {
+    invoices(first: $first) { edges { node { number lines { description } } } } } } } }"""
+
+
+async def test_a_query_over_its_cost_is_refused_before_it_runs(
+    gql: GraphQL, token: Callable[..., str], count_statements: Callable[[], Any]
+) -> None:
+    # given 100 customers x 100 invoices x their lines (10 assumed): the connection, then per
+    # customer an edge, a node and its connection, per invoice an edge, a node and 10 lines:
+    # 1 + 100 x (3 + 100 x 12) = 120,301 objects, past the 20,000 budget
+    with count_statements() as counted:
+        body = await gql(INVOICES_IN_INVOICES, {"first": 100}, token=token("admin"))
+    assert body["errors"][0]["message"] == (
+        "The query costs 120301, more than the limit of 20000: ask for fewer or smaller lists."
+    )
+    assert error_codes(body) == ["QUERY_TOO_COSTLY"]
+    assert body.get("data") is None
+    assert counted.n == 0  # nothing ran
+
+
+@pytest.mark.usefixtures("demo")
+async def test_every_answer_reports_its_cost(gql: GraphQL, token: Callable[..., str]) -> None:
+    # requested: 1 + 10 customers x (3 + 10 invoices x (2 + 10 lines)) = 1,231
+    body = await gql(INVOICES_IN_INVOICES, {"first": 10}, token=token("admin"))
+    customers = data(body)["customers"]["edges"]
+    returned = 1 + sum(  # the objects in the answer: connections, edges, nodes, lines
+        3 + sum(2 + len(i["node"]["lines"]) for i in c["node"]["invoices"]["edges"])
+        for c in customers
+    )
+    assert len(customers) == 3
+    assert body["extensions"]["cost"] == {"requested": 1231, "actual": returned, "limit": 20000}
+
+
+async def test_cost_counts_the_ids_asked_for(gql: GraphQL) -> None:
+    ids = ", ".join('"UGxhbjox"' for _ in range(7))
+    body = await gql(f"{{ nodes(ids: [{ids}]) {{ id }} }}")
+    assert body["extensions"]["cost"]["requested"] == 7
