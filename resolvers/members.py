@@ -38,7 +38,6 @@ from db.tables import BillableMember, GitlabUser, Namespace, SeatSnapshot
 from resolvers.context import Context
 from resolvers.errors import BadUserInput
 from resolvers.loaders import required
-from resolvers.principal import Permission
 
 
 class MemberSort(StrEnum):
@@ -139,14 +138,17 @@ async def explain_member(
     context: Context, namespace: Namespace, username: str
 ) -> MemberSeat | None:
     """Whether `username` takes a seat in the namespace and every reason why not; None when
-    no such user is known."""
+    no such user is known, or when a customer asks about someone without a membership
+    reaching the namespace (a customer cannot tell the two apart)."""
     assert namespace.id is not None
     async with context.db() as session:
         found = await user_by_username(session, username)
-    if found is None:
+    # the memberships are read for an unknown username too (user id 0 holds none), so that a
+    # hidden user and an unknown one cost the same statements
+    held = await memberships(context, namespace.id, (found.id or 0) if found else 0)
+    if found is None or not (held or context.principal.sees_every_user):
         return None
     assert found.id is not None
-    held = await memberships(context, namespace.id, found.id)
     excludes = await excludes_guests(context, namespace.id)
     decision = seat_decision(
         SeatUser(UserState(found.state), UserType(found.user_type)),
@@ -174,11 +176,20 @@ async def user_statistics(context: Context, namespace: Namespace) -> UserStatist
 
 
 async def get_users(context: Context, user_ids: list[int]) -> list[GitlabUser | None]:
-    """Users by id for node lookups: roles that read every namespace's seat data see any;
-    others look users up through their own namespaces' members."""
-    if Permission.READ_ALL_NAMESPACES not in context.principal.permissions:
+    """Users by id for node lookups: roles that read every namespace's seat data see any; a
+    customer sees those holding a membership reaching one of its namespaces, and nobody
+    else (hidden and unknown ids are None alike)."""
+    if context.principal.sees_every_user:
+        return await context.loaders.user_by_id.load_many(user_ids)
+    customer_id = context.principal.customer_id
+    if customer_id is None:
         return [None] * len(user_ids)
-    return await context.loaders.user_by_id.load_many(user_ids)
+    users = await context.loaders.user_by_id.load_many(user_ids)
+    namespaces = await context.loaders.namespaces_by_customer.load(customer_id)
+    keys = [(n.id, user_id) for user_id in user_ids for n in namespaces if n.id is not None]
+    reaching = await context.loaders.memberships_by_namespace_user.load_many(keys)
+    members = {user_id for (_, user_id), held in zip(keys, reaching, strict=True) if held}
+    return [u if u is not None and u.id in members else None for u in users]
 
 
 MAX_PREVIEW = 1000
@@ -216,8 +227,11 @@ async def preview_members_change(
     role: AccessLevel,
 ) -> MembersChangePreview:
     """Whether adding these people to the top-level group with `role` would cost money, and
-    how much. Writes nothing. Unknown usernames are refused; an email no user shows publicly
-    counts as one new user (and seat) each."""
+    how much. Writes nothing. An email no user shows publicly counts as one new user (and
+    seat) each. Unknown usernames are refused, except for customers: a customer sees only
+    people holding a membership reaching the namespace, so any other username, known to
+    GitLab.com or not, counts as one new user too, and so does the email of a user it may
+    not see; nothing in the answer tells a hidden user from an unknown one."""
     assert namespace.id is not None
     problems = []
     if len(usernames) + len(emails) > MAX_PREVIEW:
@@ -239,12 +253,9 @@ async def preview_members_change(
                     f"{email!r} is not an email address.",
                 )
             )
-    async with context.db() as session:
-        found = await users_by_username_or_email(session, usernames, emails)
-    by_username = {u.username: u for u in found}
-    by_email = {u.public_email.lower(): u for u in found if u.public_email}
+    found = await _find_people(context, namespace.id, usernames, emails)
     for index, username in enumerate(usernames):
-        if username not in by_username:
+        if username not in found.by_username and context.principal.sees_every_user:
             problems.append(
                 RecordProblem(
                     index, "addUsernames", ErrorCode.UNKNOWN_USER, f"No user {username!r}."
@@ -255,40 +266,15 @@ async def preview_members_change(
 
     today = context.clock.today()
     excludes = await excludes_guests(context, namespace.id)
-    added = SeatMembership(source_kind=SourceKind.GROUP, access_level=role)
-    people: list[PreviewedPerson] = []
-    seen: set[int] = set()
-    newly_billable = 0
-    known: list[tuple[GitlabUser, str | None]] = [(by_username[n], None) for n in usernames]
-    known += [(by_email[e.lower()], e) for e in emails if e.lower() in by_email]
-    # everyone's memberships in one batch, not one statement per person
-    held_by_user = await context.loaders.memberships_by_namespace_user.load_many(
-        [(namespace.id, user.id) for user, _ in known if user.id is not None]
+    people = _previewed_people(
+        found,
+        usernames,
+        emails,
+        added=SeatMembership(source_kind=SourceKind.GROUP, access_level=role),
+        excludes_guests=excludes,
+        today=today,
     )
-    for (user, via_email), reaching in zip(known, held_by_user, strict=True):
-        assert user.id is not None
-        if user.id in seen:
-            continue
-        seen.add(user.id)
-        seat_user = SeatUser(UserState(user.state), UserType(user.user_type))
-        held = [seat_membership(m) for m in reaching]
-        now = seat_decision(seat_user, held, excludes_guests=excludes, today=today)
-        after = seat_decision(seat_user, [*held, added], excludes_guests=excludes, today=today)
-        newly_billable += after.billable and not now.billable
-        people.append(
-            PreviewedPerson(
-                user.username, via_email, True, now.billable, after.billable, after.reasons
-            )
-        )
-    newcomer = seat_decision(
-        SeatUser(UserState.ACTIVE, UserType.HUMAN), [added], excludes_guests=excludes, today=today
-    )
-    for email in dict.fromkeys(e.lower() for e in emails if e.lower() not in by_email):
-        newly_billable += newcomer.billable
-        people.append(
-            PreviewedPerson(None, email, False, False, newcomer.billable, newcomer.reasons)
-        )
-
+    newly_billable = sum(p.will_take_seat and not p.already_billable for p in people)
     billable_after = namespace.seats_in_use + newly_billable
     subscription = await context.loaders.active_subscription_by_namespace.load(namespace.id)
     if (
@@ -313,6 +299,92 @@ async def preview_members_change(
     return MembersChangePreview(
         people, namespace.seats_in_use, billable_after, charge, subscription.seats, charge.covered
     )
+
+
+@dataclass(frozen=True)
+class _FoundPeople:
+    by_username: dict[str, GitlabUser]
+    by_email: dict[str, GitlabUser]  # by lower-case public email
+    held: dict[int, list[ReachingMembership]]  # user id -> memberships reaching the namespace
+
+
+async def _find_people(
+    context: Context, namespace_id: int, usernames: Sequence[str], emails: Sequence[str]
+) -> _FoundPeople:
+    """The users named by username or public email, with their memberships reaching the
+    namespace. For a customer, only those holding such a membership: anyone else is
+    previewed exactly as a username or email GitLab.com does not know."""
+    async with context.db() as session:
+        found = await users_by_username_or_email(session, usernames, emails)
+    # everyone's memberships in one batch, not one statement per person; the batch runs
+    # even when nobody was found (user id 0 holds nothing), so that a hidden user and an
+    # unknown one cost the same statements
+    keys = [(namespace_id, user.id or 0) for user in found]
+    reaching = await context.loaders.memberships_by_namespace_user.load_many(
+        keys or [(namespace_id, 0)]
+    )
+    held = {user_id: m for (_, user_id), m in zip(keys, reaching[: len(keys)], strict=True)}
+    if not context.principal.sees_every_user:
+        found = [user for user in found if held[user.id or 0]]
+    return _FoundPeople(
+        by_username={u.username: u for u in found},
+        by_email={u.public_email.lower(): u for u in found if u.public_email},
+        held=held,
+    )
+
+
+def _previewed_people(
+    found: _FoundPeople,
+    usernames: Sequence[str],
+    emails: Sequence[str],
+    *,
+    added: SeatMembership,
+    excludes_guests: bool,
+    today: date,
+) -> list[PreviewedPerson]:
+    """Each person once: users found (by username, then by email), then anyone else counted
+    as a new active human given only the added membership."""
+    newcomer = seat_decision(
+        SeatUser(UserState.ACTIVE, UserType.HUMAN),
+        [added],
+        excludes_guests=excludes_guests,
+        today=today,
+    )
+
+    def new_person(username: str | None, email: str | None) -> PreviewedPerson:
+        return PreviewedPerson(username, email, False, False, newcomer.billable, newcomer.reasons)
+
+    people: list[PreviewedPerson] = []
+    seen: set[int] = set()
+    # usernames nobody visible holds (only customers get past validation with them)
+    outsiders = {n: new_person(n, None) for n in usernames if n not in found.by_username}
+    named: list[tuple[GitlabUser | None, str | None, str | None]]
+    named = [(found.by_username.get(n), n, None) for n in usernames]
+    named += [(found.by_email[e.lower()], None, e) for e in emails if e.lower() in found.by_email]
+    for user, username, via_email in named:
+        if user is None:
+            assert username is not None
+            if username in outsiders:
+                people.append(outsiders.pop(username))
+            continue
+        assert user.id is not None
+        if user.id in seen:
+            continue
+        seen.add(user.id)
+        seat_user = SeatUser(UserState(user.state), UserType(user.user_type))
+        held = [seat_membership(m) for m in found.held[user.id]]
+        now = seat_decision(seat_user, held, excludes_guests=excludes_guests, today=today)
+        after = seat_decision(
+            seat_user, [*held, added], excludes_guests=excludes_guests, today=today
+        )
+        people.append(
+            PreviewedPerson(
+                user.username, via_email, True, now.billable, after.billable, after.reasons
+            )
+        )
+    unknown_emails = dict.fromkeys(e.lower() for e in emails if e.lower() not in found.by_email)
+    people += [new_person(None, email) for email in unknown_emails]
+    return people
 
 
 MAX_HISTORY_DAYS = 3660

@@ -74,6 +74,13 @@ class Principal:
             owner_customer_id
         )
 
+    @property
+    def sees_every_user(self) -> bool:
+        """Whether any GitLab.com user may be read. Roles that read every namespace's seat data
+        may; a customer sees a user only through a membership reaching one of its own
+        namespaces, and the resolvers that hand out users check that membership."""
+        return Permission.READ_ALL_NAMESPACES in self.permissions
+
     def may_manage_customer(self, customer_id: int | None) -> bool:
         """Buy and change the customer's subscriptions."""
         if Permission.MANAGE_BILLING in self.permissions:

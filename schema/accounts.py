@@ -165,7 +165,10 @@ class Namespace(relay.Node):
             edges=edges, page_info=page_info([e.cursor for e in edges], len(rows) > limit)
         )
 
-    @strawberry.field(description="Whether this user takes a seat here, and every reason why not.")
+    @strawberry.field(
+        description="Whether this user takes a seat here, and every reason why not. Null for"
+        " an unknown username and, for customers, for anyone without a membership here."
+    )
     async def member(
         self,
         info: Info,
@@ -197,7 +200,10 @@ class Namespace(relay.Node):
         role: Annotated[MemberRole, strawberry.argument(description="The role they would get.")],
         add_usernames: Annotated[
             list[str] | None,
-            strawberry.argument(description="Usernames of existing users to add."),
+            strawberry.argument(
+                description="Usernames to add. Unknown ones are refused, except for customers:"
+                " any username without a membership here counts as a new user."
+            ),
         ] = None,
         add_emails: Annotated[
             list[str] | None,

@@ -242,7 +242,9 @@ class PreviewedPerson:
     username: str | None = strawberry.field(description="Their username, when known.")
     email: str | None = strawberry.field(description="The email they were named by, if any.")
     is_new_user: bool = strawberry.field(
-        description="No GitLab.com user shows this email: counted as a new user."
+        description="Counted as a new user: no GitLab.com user shows this email, or, for a"
+        " customer, the person holds no membership in the namespace (a customer sees users only"
+        " through its namespaces' memberships, so such a username reads like an unknown one)."
     )
     already_billable: bool = strawberry.field(description="Already takes a seat here.")
     will_take_seat: bool = strawberry.field(description="Would take a seat after the change.")
