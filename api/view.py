@@ -25,6 +25,7 @@ from api.settings import Settings
 from billing.licenses import LicenseGrant
 from resolvers.context import Clock, Context, LicenseSigner
 from resolvers.principal import Principal
+from resolvers.rates import RateLimited, RateLimits
 from schema.error_policy import public_error
 
 log = logging.getLogger("billing.http")
@@ -54,6 +55,7 @@ class BillingGraphQL(GraphQL[Context, None]):
         self.sign_license = sign_license
         self.verify_license = verify_license
         self.limits = settings.limits()
+        self.rates = RateLimits(settings.rate_limit_per_minute)  # per process (docs/limits.md)
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         if not isinstance(request, Request):
@@ -89,12 +91,17 @@ class BillingGraphQL(GraphQL[Context, None]):
             sign_license=self.sign_license,
             verify_license=self.verify_license,
             limits=self.limits,
+            client=request.client.host if request.client else "unknown",
+            rates=self.rates,
         )
         started = time.perf_counter()
         try:
             response: Response = await super().run(request, context, root_value)
         finally:
             await context.close()
+        if (retry_after := getattr(request.state, "retry_after", None)) is not None:
+            response.status_code = 429
+            response.headers["Retry-After"] = str(retry_after)
         response.headers["X-Request-Id"] = request_id
         # time spent in the app (auth, GraphQL, database), for clients and load tests
         response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
@@ -114,6 +121,13 @@ class BillingGraphQL(GraphQL[Context, None]):
     ) -> GraphQLHTTPResponse:
         if result.errors:
             result.errors = [public_error(e, request.state.request_id) for e in result.errors]
+            waits = [
+                e.original_error.retry_after
+                for e in result.errors
+                if isinstance(e.original_error, RateLimited)
+            ]
+            if waits:  # the whole answer is a 429 (run sets the status and Retry-After)
+                request.state.retry_after = max(waits)
         return process_result(result)
 
     async def render_graphql_ide(self, request: Request) -> Response:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
@@ -48,10 +48,3 @@ async def reported_peak(session: AsyncSession, instance_id: int, first: date, en
         {"instance_id": instance_id, "first": first, "end": end},
     )
     return int(row.scalar_one())
-
-
-async def forget_attempts(session: AsyncSession, *, before: datetime) -> None:
-    """Drop failed activation attempts older than any lockout."""
-    await session.execute(
-        text("DELETE FROM activation_attempt WHERE at < :before"), {"before": before}
-    )

@@ -592,17 +592,6 @@ class ActivationCode(SQLModel, table=True):
     )
 
 
-class ActivationAttempt(SQLModel, table=True):
-    """A failed activation, counted against the instance that tried."""
-
-    __tablename__ = "activation_attempt"
-    __table_args__ = (Index("activation_attempt_by_instance", "instance_uid", "at"),)
-
-    id: int | None = _id()
-    instance_uid: str = Field(sa_column=Column(String(64), nullable=False))
-    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-
-
 METRICS = tuple(Metric)
 
 

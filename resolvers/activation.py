@@ -1,16 +1,17 @@
 """Activation: an online instance trades a one-time code of its subscription for its license.
-Codes are random (100 bits), kept only as hashes, single-use; an instance that keeps trying
-wrong codes is locked out for a while."""
+Codes are random (100 bits), kept only as hashes, single-use. Guessing one is hopeless, so
+wrong codes are rate-limited (resolvers.rates), never a lockout: wrong codes sent with a
+made-up or someone else's instance id cannot keep a real instance with a valid code out."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -20,15 +21,14 @@ from billing.subscriptions import SubscriptionStatus
 from db import audit
 from db.licenses import latest_license
 from db.subscriptions import lock_subscription
-from db.tables import ActivationAttempt, ActivationCode, Instance, License
+from db.tables import ActivationCode, Instance, License
 from resolvers.changes import Who, require
 from resolvers.context import Context
 from resolvers.licenses import refresh_license
+from resolvers.rates import admit_client, admit_instance
 from resolvers.subscriptions import locked
 
-MAX_FAILURES = 5  # per instance id and hour
-MAX_FAILURES_ALL = 200  # per hour from everyone: new instance ids do not buy more guesses
-LOCKOUT = timedelta(hours=1)
+log = logging.getLogger("billing.activation")
 
 
 def _digest(code: str) -> str:
@@ -85,6 +85,7 @@ class Activation:
 
 async def activate(context: Context, request: Activation) -> License:
     """The license for the subscription the code belongs to; the instance is bound to it."""
+    admit_client(context)
     for field, text, limit in (
         ("instanceId", request.instance_uid, 64),
         ("hostname", request.hostname, 255),
@@ -95,32 +96,8 @@ async def activate(context: Context, request: Activation) -> License:
             raise InvalidInputError(
                 ErrorCode.INVALID_VALUE, f"Must be 1 to {limit} characters.", field
             )
-    now = context.clock.now()
     license_ = None
     async with context.transaction() as session:
-        failures = (
-            await session.execute(
-                select(func.count())
-                .select_from(ActivationAttempt)
-                .where(
-                    col(ActivationAttempt.instance_uid) == request.instance_uid,
-                    col(ActivationAttempt.at) > now - LOCKOUT,
-                )
-            )
-        ).scalar_one()
-        everyone = (
-            await session.execute(
-                select(func.count())
-                .select_from(ActivationAttempt)
-                .where(col(ActivationAttempt.at) > now - LOCKOUT)
-            )
-        ).scalar_one()
-        if failures >= MAX_FAILURES or everyone >= MAX_FAILURES_ALL:
-            raise LicenseRefusedError(
-                ErrorCode.ACTIVATION_LOCKED,
-                f"Too many wrong codes; try again after {LOCKOUT}.",
-                "activationCode",
-            )
         found = (
             await session.execute(
                 select(ActivationCode)
@@ -131,12 +108,19 @@ async def activate(context: Context, request: Activation) -> License:
                 .with_for_update()
             )
         ).scalar_one_or_none()
-        if found is None:  # counted, and committed, before the refusal below
-            session.add(ActivationAttempt(instance_uid=request.instance_uid, at=now))
-        else:
-            found.used_at = now
+        if found is not None:
+            found.used_at = context.clock.now()
             license_ = await _bind(session, context, found, request)
     if license_ is None:
+        log.info(
+            "wrong activation code for instance %r from %s [request %s]",
+            request.instance_uid,
+            context.client,
+            context.request_id,
+        )
+        # only wrong codes count against the instance id: anyone can name it, and a valid
+        # code must never be turned away because others named it
+        admit_instance(context, f"activation:{request.instance_uid}")
         raise LicenseRefusedError(
             ErrorCode.ACTIVATION_CODE_INVALID,
             "This activation code is unknown or was already used.",

@@ -17,6 +17,7 @@ from db.catalog import P, add_ons_by_code, all_add_ons, all_plans, plan_by_code,
 from db.tables import AddOn, AddOnPrice, Plan, Price, Subscription, SubscriptionAddOn
 from resolvers.context import Context
 from resolvers.loaders import PricesKey, required
+from resolvers.rates import admit_client
 
 
 async def list_plans(context: Context) -> list[Plan]:
@@ -41,6 +42,7 @@ class QuoteCommand:
 
 async def quote_purchase(context: Context, command: QuoteCommand) -> Quote:
     """What buying `command` would cost on its start date (today by default). Writes nothing."""
+    admit_client(context)
     currency_exponent(command.currency)
     today = context.clock.today()
     start = command.start_date or today

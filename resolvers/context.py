@@ -17,6 +17,7 @@ from db.invoices import number_pending
 from resolvers.limits import Limits
 from resolvers.loaders import Loaders
 from resolvers.principal import Principal
+from resolvers.rates import RateLimits
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -50,6 +51,8 @@ class Context:
     # checks a license presented to the service on a day (raises LicenseRefusedError)
     verify_license: Callable[[str, date | None], LicenseGrant] | None = None
     limits: Limits = field(default_factory=Limits)  # what one request may ask for
+    client: str = "unknown"  # the peer address (resolvers.rates limits anonymous calls by it)
+    rates: RateLimits = field(default_factory=RateLimits)  # the process's, from the view
     _session: AsyncSession | None = field(default=None, init=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
     _closed: bool = field(default=False, init=False)

@@ -21,7 +21,6 @@ from db.subscriptions import (
     lock_namespace_of,
     lock_subscription,
 )
-from db.syncs import forget_attempts
 from db.tables import Subscription
 from resolvers.changes import Who
 from resolvers.context import LicenseSigner
@@ -131,7 +130,6 @@ async def run_daily(
         )
     cutoff = midnight - KEEP_IDEMPOTENCY_KEYS
     purged = await purge(session, before=cutoff)
-    await forget_attempts(session, before=midnight - timedelta(days=1))
     await session.commit()
     snapshot = await snapshot_seats(session, day=day)
     done.append(

@@ -28,6 +28,7 @@ from resolvers.changes import require
 from resolvers.context import Context
 from resolvers.licenses import refresh_license
 from resolvers.principal import Permission
+from resolvers.rates import admit_client, admit_instance
 
 SYNC_EVERY = timedelta(days=1)
 EXPIRED_GRACE = timedelta(days=30)
@@ -55,17 +56,23 @@ class SyncAnswer:
     max_seats_used: int
 
 
-async def license_sync(
-    context: Context, report: Report, license_type: LicenseType = LicenseType.ONLINE
-) -> SyncAnswer:
+async def license_sync(context: Context, report: Report) -> SyncAnswer:
     """Check the license (signature, dates, issued here, for this instance, subscription
     active), keep the day's first report (a repeat the same day changes nothing and gets the
     same answer), raise the subscription's peak, and answer with the current license."""
+    admit_client(context)
+    return await _sync(context, report, LicenseType.ONLINE)
+
+
+async def _sync(context: Context, report: Report, license_type: LicenseType) -> SyncAnswer:
     _check(report)
     today = context.clock.today()
     if context.verify_license is None:
         raise RuntimeError("no license keys are configured")
     grant = context.verify_license(report.license, None)  # signature; dates below
+    # Counted only once the license is genuine, and per license subscription and instance
+    # id: naming someone's instance id without its license spends none of its calls.
+    admit_instance(context, f"sync:{grant.subscription_id}:{report.instance_uid}")
     if grant.license_type is not license_type:
         raise LicenseRefusedError(
             ErrorCode.LICENSE_FOREIGN,
@@ -172,8 +179,9 @@ async def upload_report(context: Context, upload: Upload) -> SyncAnswer:
     """A usage report of an offline instance, handled with the same rules as a sync: its
     exported file (which carries its license, the credential), or counts the billing team
     entered for an instance subscription."""
+    admit_client(context)
     if upload.file is not None:
-        return await license_sync(context, _parse(upload.file), LicenseType.OFFLINE)
+        return await _sync(context, _parse(upload.file), LicenseType.OFFLINE)
     require(context, Permission.MANAGE_BILLING)
     assert upload.subscription_id is not None
     async with context.transaction() as session:

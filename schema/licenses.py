@@ -220,7 +220,8 @@ class ActivationMutation:
 
     @strawberry.mutation(
         description="An online instance trades its one-time activation code for its license "
-        "(no token needed). Wrong codes are counted: five in an hour lock the instance out."
+        "(no token needed). Calls are rate-limited per client, and wrong codes per instance "
+        "id (RATE_LIMITED, with retryAfter); a valid code is never refused for others' tries."
     )
     async def license_activate(
         self,
