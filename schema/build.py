@@ -14,8 +14,9 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.schema.config import StrawberryConfig
 
 from resolvers.limits import Limits
-from schema.base import LONG_SCALAR, Long
+from schema.input_limits import InputLimits
 from schema.query import Mutation, Query
+from schema.scalars import SCALAR_MAP
 
 
 @cache
@@ -47,10 +48,8 @@ def build_schema() -> strawberry.Schema:
     return BillingSchema(
         query=Query,
         mutation=Mutation,
-        config=StrawberryConfig(
-            auto_camel_case=True, relay_max_results=100, scalar_map={Long: LONG_SCALAR}
-        ),
-        extensions=[DocumentLimits, ParserCache, ValidationCache],
+        config=StrawberryConfig(auto_camel_case=True, relay_max_results=100, scalar_map=SCALAR_MAP),
+        extensions=[DocumentLimits, InputLimits, ParserCache, ValidationCache],
     )
 
 
