@@ -14,6 +14,7 @@ from billing.terms import BillingPeriod, term_end
 MIN_SEATS = 1
 MAX_SEATS = 100_000
 MAX_ADD_ON_QUANTITY = 100_000
+MAX_ADD_ONS = 20  # distinct add-ons in one purchase; the catalog has a handful
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +40,7 @@ def validate_purchase(
 ) -> None:
     """Reject a purchase request whose numbers cannot be sold, naming the first bad field.
 
-    Seats must be 1..100000, each add-on quantity 1..100000, an add-on may appear once, and
+    Seats must be 1..100000, at most 20 add-ons, each quantity 1..100000, each add-on once, and
     the term cannot start before `today`.
     """
     if seats < MIN_SEATS:
@@ -51,6 +52,10 @@ def validate_purchase(
             ErrorCode.SEATS_ABOVE_MAXIMUM,
             f"Seats cannot exceed {MAX_SEATS}; contact sales for larger deals.",
             "seats",
+        )
+    if len(add_ons) > MAX_ADD_ONS:
+        raise InvalidInputError(
+            ErrorCode.INVALID_VALUE, f"At most {MAX_ADD_ONS} add-ons per purchase.", "addOns"
         )
     seen: set[str] = set()
     for index, add_on in enumerate(add_ons):

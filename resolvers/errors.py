@@ -7,6 +7,7 @@ class PublicError(Exception):
     """An error whose message is safe to show the caller; `code` goes in the error's extensions."""
 
     code = "BAD_REQUEST"
+    field: str | None = None  # the input it is about, shown as `extensions.field`
 
 
 class Unauthenticated(PublicError):
@@ -37,3 +38,7 @@ class BadUserInput(PublicError):
     """An argument is out of range or malformed (a page size, a cursor, a date range)."""
 
     code = "BAD_USER_INPUT"
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field

@@ -42,6 +42,25 @@ class BatchFactory(Protocol):
     def __call__(self, load: Load[K, V]) -> DataLoader[K, V]: ...
 
 
+# A batch statement binds one parameter per key (`IN ($1, $2, ...)`) and asyncpg takes at most
+# 32,767; one request's fan-out can gather more keys than that (nested pages of 100 x 100 x ...).
+MAX_KEYS_PER_STATEMENT = 10_000
+
+
+def chunked(load: Load[K, V]) -> Load[K, V]:
+    """`load` over slices of at most MAX_KEYS_PER_STATEMENT keys, results still in key order."""
+
+    async def load_in_chunks(session: AsyncSession, keys: Sequence[K]) -> Sequence[V]:
+        if len(keys) <= MAX_KEYS_PER_STATEMENT:
+            return await load(session, keys)
+        found: list[V] = []
+        for start in range(0, len(keys), MAX_KEYS_PER_STATEMENT):
+            found.extend(await load(session, keys[start : start + MAX_KEYS_PER_STATEMENT]))
+        return found
+
+    return load_in_chunks
+
+
 class PricesKey(NamedTuple):
     owner_id: int
     on: date
@@ -135,7 +154,10 @@ def _active_subscription(column: Any) -> Load[int, Subscription | None]:
 class Loaders:
     """Named `<thing>_by_<key>`; created per request so no cache outlives its caller."""
 
-    def __init__(self, batch: BatchFactory) -> None:
+    def __init__(self, factory: BatchFactory) -> None:
+        def batch(load: Load[K, V]) -> DataLoader[K, V]:
+            return factory(chunked(load))
+
         self.customer_by_id = batch(_by_id(Customer))
         self.namespace_by_id = batch(_by_id(Namespace))
         self.instance_by_id = batch(_by_id(Instance))

@@ -24,6 +24,7 @@ from resolvers.errors import Forbidden, Unauthenticated
 from resolvers.principal import Permission
 
 MAX_BATCH = 1000
+NAMESPACE_PATH_LENGTH = 255
 ROLES = {level.name.lower(): level for level in AccessLevel}
 USER_STATES = frozenset(s.value for s in UserState)
 USER_TYPES = frozenset(t.value for t in UserType)
@@ -195,6 +196,7 @@ async def upsert_sources(context: Context, records: Sequence[SourceRecord]) -> B
                 index, "parentId", ErrorCode.INVALID_VALUE, "A project needs a parent group."
             )
     problems.unique(records, lambda r: (r.kind, r.gitlab_id), "id")
+    _top_level_paths(records, problems)
     async with context.transaction() as session:
         in_batch = {r.gitlab_id: r for r in records if r.kind is SourceKind.GROUP}
         parents = [r.parent_gitlab_id for r in records if r.parent_gitlab_id is not None]
@@ -247,6 +249,29 @@ async def upsert_sources(context: Context, records: Sequence[SourceRecord]) -> B
             parent_gitlab_ids=[r.parent_gitlab_id for r in records],
         )
     return BatchResult(len(records), changed, 0)
+
+
+def _top_level_paths(records: Sequence[SourceRecord], problems: Problems) -> None:
+    """A top-level group's path is its namespace's (unique, at most 255 characters): two in one
+    batch would write one namespace row twice."""
+    top = Counter(r.full_path for r in records if r.parent_gitlab_id is None)
+    for index, source in enumerate(records):
+        if source.parent_gitlab_id is not None:
+            continue
+        if len(source.full_path) > NAMESPACE_PATH_LENGTH:
+            problems.add(
+                index,
+                "fullPath",
+                ErrorCode.INVALID_VALUE,
+                f"A top-level group's path is at most {NAMESPACE_PATH_LENGTH} characters.",
+            )
+        elif top[source.full_path] > 1:
+            problems.add(
+                index,
+                "fullPath",
+                ErrorCode.DUPLICATE_RECORD,
+                "Another top-level group in the batch has this path.",
+            )
 
 
 async def _resolve_memberships(

@@ -3,7 +3,6 @@ once a day and gets its current license back."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -29,20 +28,10 @@ from resolvers.context import Context
 from resolvers.licenses import refresh_license
 from resolvers.principal import Permission
 from resolvers.rates import admit_client, admit_instance
+from resolvers.report_file import Report, parse_report_file
 
 SYNC_EVERY = timedelta(days=1)
 EXPIRED_GRACE = timedelta(days=30)
-
-
-@dataclass(frozen=True)
-class Report:
-    license: str
-    instance_uid: str
-    hostname: str
-    version: str
-    billable_users: int
-    max_historical_users: int
-    reported_at: datetime
 
 
 @dataclass(frozen=True)
@@ -181,7 +170,7 @@ async def upload_report(context: Context, upload: Upload) -> SyncAnswer:
     entered for an instance subscription."""
     admit_client(context)
     if upload.file is not None:
-        return await _sync(context, _parse(upload.file), LicenseType.OFFLINE)
+        return await _sync(context, parse_report_file(upload.file), LicenseType.OFFLINE)
     require(context, Permission.MANAGE_BILLING)
     assert upload.subscription_id is not None
     async with context.transaction() as session:
@@ -226,25 +215,6 @@ class Upload:
     billable_users: int | None = None
     max_historical_users: int | None = None
     reported_at: datetime | None = None
-
-
-def _parse(file: str) -> Report:
-    """An exported usage file: JSON with the license and the counts."""
-    try:
-        data = json.loads(file)
-        return Report(
-            license=str(data["license"]).strip(),
-            instance_uid=str(data["instance_id"]),
-            hostname=str(data["hostname"]),
-            version=str(data["version"]),
-            billable_users=int(data["billable_users"]),
-            max_historical_users=int(data["max_historical_users"]),
-            reported_at=datetime.fromisoformat(str(data["reported_at"])),
-        )
-    except (ValueError, KeyError, TypeError) as error:
-        raise InvalidInputError(
-            ErrorCode.INVALID_VALUE, f"Not a usage report file: {error}", "report"
-        ) from None
 
 
 def _reported_day(report: Report, today: date) -> date:

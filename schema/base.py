@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any, NewType, TypeAlias, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -14,21 +14,12 @@ from billing.money import Money as DomainMoney
 from billing.terms import BillingPeriod as DomainBillingPeriod
 from resolvers.context import Context
 from resolvers.errors import BadUserInput, ObjectNotFound
+from schema.scalars import Long
 
 Info = strawberry.Info[Context, None]
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
-
-Long = NewType("Long", int)
-LONG_SCALAR = strawberry.scalar(
-    name="Long",
-    description=(
-        "A whole number beyond GraphQL's 32-bit Int, sent as a JSON number; exact up to 2^53."
-    ),
-    serialize=int,
-    parse_value=int,
-)
 
 strawberry.enum(
     DomainBillingPeriod, description="How long one term lasts and what one catalog price buys."

@@ -13,9 +13,10 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import validate_document
 
 from resolvers.limits import Limits
-from schema.base import LONG_SCALAR, Long
 from schema.document import objects_in, query_cost, shape_errors
+from schema.input_limits import InputLimits
 from schema.query import Mutation, Query
+from schema.scalars import SCALAR_MAP
 
 # graphql-core's validation of a document, kept for the documents seen most; the key is the
 # document (ParserCache returns the same one for the same text) and the rules.
@@ -76,10 +77,8 @@ def build_schema() -> strawberry.Schema:
     return BillingSchema(
         query=Query,
         mutation=Mutation,
-        config=StrawberryConfig(
-            auto_camel_case=True, relay_max_results=100, scalar_map={Long: LONG_SCALAR}
-        ),
-        extensions=[ParserCache, DocumentLimits],
+        config=StrawberryConfig(auto_camel_case=True, relay_max_results=100, scalar_map=SCALAR_MAP),
+        extensions=[ParserCache, DocumentLimits, InputLimits],
     )
 
 

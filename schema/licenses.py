@@ -13,6 +13,7 @@ from billing.errors import BillingError, ErrorCode, InvalidInputError
 from billing.licenses import LicenseType as DomainLicenseType
 from db import tables
 from resolvers import accounts, activation, licenses, syncs
+from resolvers.report_file import Report
 from schema.base import Info, node_id, resolve_nodes_by_id, visible_nodes
 from schema.errors import Conflict, InvalidInput, LicenseRefused, NotFound, user_error
 
@@ -327,7 +328,7 @@ class LicenseMutation(ActivationMutation):
         info: Info,
         input: Annotated[LicenseSyncInput, strawberry.argument(description="The report.")],
     ) -> LicenseSyncResult:
-        report = syncs.Report(
+        report = Report(
             license=input.license.strip(),
             instance_uid=input.instance_id,
             hostname=input.hostname,

@@ -13,13 +13,23 @@ from resolvers.principal import Permission as DomainPermission
 from resolvers.principal import Role as DomainRole
 from schema.accounts import Customer, Instance, Namespace, Subscription
 from schema.analytics import AnalyticsQuery
-from schema.base import Info, decode_cursor, keyset_connection, node_id, page_size
+from schema.base import (
+    MAX_PAGE_SIZE,
+    Info,
+    decode_cursor,
+    keyset_connection,
+    node_id,
+    page_size,
+)
 from schema.catalog import CatalogQuery
+from schema.input_limits import ListAtMost
 from schema.invoices import AuditEvent, Invoice
 from schema.licenses import LicenseMutation, LicenseQuery
 from schema.seat_data import SeatDataMutation
 from schema.subscriptions import SubscriptionMutation
 from schema.usage import UsageMutation
+
+MAX_NODES = MAX_PAGE_SIZE  # one page of objects, like any list field
 
 strawberry.enum(DomainRole, description="What kind of caller a token belongs to.")
 strawberry.enum(DomainPermission, description="Something a caller may do.")
@@ -48,7 +58,9 @@ class Query(CatalogQuery, LicenseQuery, AnalyticsQuery):
         description="Fetch any object by its global id; null when not found or not visible."
     )
     nodes: list[relay.Node | None] = relay.node(
-        description="Fetch objects by global ids, in order; null where not found or not visible."
+        description=f"Fetch objects by global ids (at most {MAX_NODES}), in order; null where "
+        "not found or not visible.",
+        extensions=[ListAtMost("ids", MAX_NODES)],
     )
 
     @strawberry.field(

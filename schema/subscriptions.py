@@ -16,11 +16,12 @@ from billing.quotes import AddOnRequest
 from resolvers import invoices, purchases, subscriptions
 from resolvers.changes import How, Outcome
 from schema.accounts import Subscription
-from schema.base import BillingPeriod, Info, Long, node_id
+from schema.base import BillingPeriod, Info, node_id
 from schema.catalog import AddOnQuantityInput
 from schema.errors import Conflict, InvalidInput, NotFound, PriceNotFound, user_error
 from schema.invoices import Invoice, Payment
 from schema.licenses import LicenseType
+from schema.scalars import Long
 
 
 @strawberry.type(description="What a subscription change did, or (preview) would do.")

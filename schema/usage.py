@@ -11,8 +11,9 @@ from billing.errors import BillingError
 from billing.usage import Granularity as DomainGranularity
 from billing.usage import Metric as DomainMetric
 from resolvers import usage
-from schema.base import Info, Long
+from schema.base import Info
 from schema.errors import user_error
+from schema.scalars import Long
 from schema.seat_data import BatchWriteResult, BatchWriteSuccess
 
 strawberry.enum(DomainMetric, description="What is metered.")

@@ -67,6 +67,13 @@ def test_largest_purchase_stays_exact_beyond_32_bits() -> None:
             "addOns.1.code",
         ),
         (5, [], date(2026, 3, 14), ErrorCode.START_DATE_IN_PAST, "startDate"),
+        (
+            5,
+            [AddOnRequest(f"a{n}", 1) for n in range(21)],
+            TODAY,
+            ErrorCode.INVALID_VALUE,
+            "addOns",
+        ),
     ],
 )
 def test_invalid_purchases(

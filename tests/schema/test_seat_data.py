@@ -230,10 +230,13 @@ async def test_bad_records_of_every_kind(
     assert await row_counts(session) == before
 
 
-async def test_batches_over_1000_records_are_refused(gql: GraphQL, gitlab: str) -> None:
+async def test_batches_over_1000_records_are_refused_before_coercion(
+    gql: GraphQL, gitlab: str
+) -> None:
     rows = [{"userId": 1, "sourceKind": "GROUP", "sourceId": 100}] * 1001
-    result = await push(gql, REMOVE, rows, gitlab)
-    assert result["problems"] == [{"index": 1000, "field": "records", "code": "BATCH_TOO_LARGE"}]
+    body = await gql(REMOVE, {"records": rows}, token=gitlab)
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "records"}
+    assert body["data"] is None
 
 
 @pytest.mark.parametrize(
