@@ -54,6 +54,11 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         port=args.port or settings.port,
         log_level=settings.log_level.lower(),
         workers=1,
+        # h11, not httptools: httptools buffers headers of any size (5 MB were accepted);
+        # h11 refuses a request whose headers stay incomplete past this size
+        http="h11",
+        h11_max_incomplete_event_size=settings.max_header_bytes,
+        server_header=False,
     )
 
 
