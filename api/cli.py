@@ -1,4 +1,4 @@
-"""The `billing` command: serve, db upgrade, demo-data, token, export-schema."""
+"""The `billing` command: serve, db upgrade, demo-data, token, export-schema, dev-env."""
 
 from __future__ import annotations
 
@@ -152,6 +152,12 @@ def cmd_keys_generate(settings: Settings, args: argparse.Namespace) -> None:
     )
 
 
+def cmd_dev_env(settings: Settings | None, args: argparse.Namespace) -> None:
+    from api.devenv import write_dev_env
+
+    print(write_dev_env(Path(args.env_file), Path(args.keys_dir)))
+
+
 def cmd_license_verify(settings: Settings, args: argparse.Namespace) -> None:
     from api.app import load_license_keys
     from api.licenses import LicenseRefused, read_public_key, verify_license
@@ -272,6 +278,13 @@ def parser() -> argparse.ArgumentParser:
     generate.add_argument("--dir", default=".data/keys", help="where to write <kid>.pem files")
     generate.add_argument("--kid", help="the key id (today's date by default)")
     generate.set_defaults(run=cmd_keys_generate, needs_settings=False)
+
+    dev_env = commands.add_parser(
+        "dev-env", help="write a development .env (JWT secret, license key), mode 600, once"
+    )
+    dev_env.add_argument("--env-file", default=".env")
+    dev_env.add_argument("--keys-dir", default=".data/keys")
+    dev_env.set_defaults(run=cmd_dev_env, needs_settings=False)
 
     license_ = commands.add_parser("license", help="licenses")
     license_commands = license_.add_subparsers(dest="license", required=True)
