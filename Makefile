@@ -30,11 +30,9 @@ $(ASSETS): package.json package-lock.json
 	touch $@
 
 # A development secret for tokens and a development key for licenses, written once.
+# (mode 600: the secret mints tokens for any role)
 .env: | $(INSTALLED)
-	$(BIN)/python -c "import secrets; print('BILLING_JWT_SECRET=' + secrets.token_urlsafe(48))" > $@.tmp
-	test -f .data/keys/dev.pem || $(BIN)/billing keys generate --dir .data/keys --kid dev > /dev/null
-	echo "BILLING_LICENSE_SIGNING_KEY=.data/keys/dev.pem" >> $@.tmp
-	mv $@.tmp $@
+	$(BIN)/billing dev-env --env-file $@ --keys-dir .data/keys
 
 lint: install
 	$(BIN)/ruff check .

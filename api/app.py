@@ -8,12 +8,14 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from api.database import DatabaseError, check_migrated, check_reachable
 from api.graphiql import ASSET_ROUTE, DEFAULT_ASSETS_DIR, local_graphiql
+from api.headers import HeaderLimit, SecurityHeaders
 from api.licenses import LicenseKeys
 from api.settings import ConfigError, Settings
 from api.view import BillingGraphQL
@@ -51,7 +53,7 @@ def create_app(
         settings=settings,
         sessionmaker=sessionmaker or make_sessionmaker(engine),
         clock=clock,
-        graphiql_html=page.html if page else None,
+        graphiql=page,
         license_jwks=license_keys.jwks(),
         sign_license=license_keys.signer,
         verify_license=license_keys.verifier,
@@ -86,6 +88,10 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route(ASSET_ROUTE + "/{path:path}", asset),
+        ],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(HeaderLimit, max_bytes=settings.max_header_bytes),
         ],
         lifespan=lifespan,
     )

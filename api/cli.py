@@ -1,4 +1,4 @@
-"""The `billing` command: serve, db upgrade, demo-data, token, export-schema."""
+"""The `billing` command: serve, db upgrade, demo-data, token, export-schema, dev-env."""
 
 from __future__ import annotations
 
@@ -57,6 +57,11 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         port=args.port or settings.port,
         log_level=settings.log_level.lower(),
         workers=1,
+        # h11, not httptools: httptools buffers headers of any size (5 MB were accepted);
+        # h11 refuses a request whose headers stay incomplete past this size
+        http="h11",
+        h11_max_incomplete_event_size=settings.max_header_bytes,
+        server_header=False,
     )
 
 
@@ -148,6 +153,12 @@ def cmd_keys_generate(settings: Settings, args: argparse.Namespace) -> None:
         "list the public key in BILLING_LICENSE_PUBLIC_KEYS (a JSON list of paths) on every "
         "service that verifies licenses; keep the old ones listed while their licenses are used"
     )
+
+
+def cmd_dev_env(settings: Settings | None, args: argparse.Namespace) -> None:
+    from api.devenv import write_dev_env
+
+    print(write_dev_env(Path(args.env_file), Path(args.keys_dir)))
 
 
 def cmd_license_verify(settings: Settings, args: argparse.Namespace) -> None:
@@ -270,6 +281,13 @@ def parser() -> argparse.ArgumentParser:
     generate.add_argument("--dir", default=".data/keys", help="where to write <kid>.pem files")
     generate.add_argument("--kid", help="the key id (today's date by default)")
     generate.set_defaults(run=cmd_keys_generate, needs_settings=False)
+
+    dev_env = commands.add_parser(
+        "dev-env", help="write a development .env (JWT secret, license key), mode 600, once"
+    )
+    dev_env.add_argument("--env-file", default=".env")
+    dev_env.add_argument("--keys-dir", default=".data/keys")
+    dev_env.set_defaults(run=cmd_dev_env, needs_settings=False)
 
     license_ = commands.add_parser("license", help="licenses")
     license_commands = license_.add_subparsers(dest="license", required=True)

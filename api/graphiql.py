@@ -23,10 +23,14 @@ _CDN_ASSET = re.compile(
     r'(?P<path>[^"]+)"(?P<between>\s+)integrity="(?P<integrity>sha384-[^"]+)"'
 )
 
+# The page's own inline script is allowed by its hash (`{scripts}`), no other inline script;
+# GraphiQL sets inline styles, so styles keep 'unsafe-inline'.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:"
+    "default-src 'self'; script-src 'self' {scripts}; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
+_INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.DOTALL)
 
 
 class AssetsError(Exception):
@@ -37,10 +41,19 @@ class AssetsError(Exception):
 class GraphiQLPage:
     html: str
     files: dict[str, Path]  # URL path under ASSET_ROUTE -> file on disk
+    content_security_policy: str
 
 
 def sha384_integrity(path: Path) -> str:
     return "sha384-" + base64.b64encode(hashlib.sha384(path.read_bytes()).digest()).decode()
+
+
+def script_hashes(html: str) -> list[str]:
+    """CSP sources allowing exactly the inline scripts of `html`, by their sha256."""
+    return [
+        "'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
+        for body in _INLINE_SCRIPT.findall(html)
+    ]
 
 
 def local_graphiql(assets_dir: Path = DEFAULT_ASSETS_DIR) -> GraphiQLPage:
@@ -73,4 +86,5 @@ def local_graphiql(assets_dir: Path = DEFAULT_ASSETS_DIR) -> GraphiQLPage:
         raise AssetsError(
             f"GraphiQL assets in {assets_dir}: {'; '.join(problems)}; run `make assets`"
         )
-    return GraphiQLPage(html=html, files=files)
+    policy = CONTENT_SECURITY_POLICY.format(scripts=" ".join(script_hashes(html)))
+    return GraphiQLPage(html=html, files=files, content_security_policy=policy)

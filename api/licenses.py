@@ -158,7 +158,7 @@ def read_public_key(path: Path) -> Ed25519PublicKey:
 def generate_keys(directory: Path, kid: str) -> tuple[Path, Path]:
     """Write a new pair as `<kid>.pem` (owner-readable only) and `<kid>.pub.pem`."""
     _check_kid(kid)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     private_path, public_path = directory / f"{kid}.pem", directory / f"{kid}.pub.pem"
     if private_path.exists() or public_path.exists():
         raise ValueError(f"a key {kid!r} already exists in {directory}")

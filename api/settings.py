@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     # refused before execution, anonymous calls per client and minute.
     max_body_bytes: int = Field(default=2_000_000, ge=1024)
     max_query_bytes: int = Field(default=100_000, ge=1024)
+    max_header_bytes: int = Field(default=16_384, ge=1024)
     max_depth: int = Field(default=Limits.depth, ge=1)
     max_aliases: int = Field(default=Limits.aliases, ge=0)
     max_field_repeats: int = Field(default=Limits.field_repeats, ge=1)

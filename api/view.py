@@ -8,19 +8,26 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import strawberry
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError, OperationDefinitionNode, parse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from api.auth import InvalidToken, principal_from_token
-from api.graphiql import CONTENT_SECURITY_POLICY
+from api.graphiql import GraphiQLPage
+from api.outage import is_database_outage
+from api.request import bad_request, check_query, decode_json, graphql_request, read_body
 from api.settings import Settings
 from billing.licenses import LicenseGrant
 from resolvers.context import Clock, Context, LicenseSigner
@@ -41,27 +48,43 @@ class BillingGraphQL(GraphQL[Context, None]):
         settings: Settings,
         sessionmaker: async_sessionmaker[AsyncSession],
         clock: Clock,
-        graphiql_html: str | None,
+        graphiql: GraphiQLPage | None,
         license_jwks: dict[str, Any] | None = None,
         sign_license: LicenseSigner | None = None,
         verify_license: Callable[[str, date | None], LicenseGrant] | None = None,
     ) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if graphiql_html else None)
+        super().__init__(schema, graphql_ide="graphiql" if graphiql else None)
         self.settings = settings
         self.sessionmaker = sessionmaker
         self.clock = clock
-        self.graphiql_html = graphiql_html
+        self.graphiql = graphiql
         self.license_jwks = license_jwks or {"keys": []}
         self.sign_license = sign_license
         self.verify_license = verify_license
         self.limits = settings.limits()
         self.rates = RateLimits(settings.rate_limit_per_minute)  # per process (docs/limits.md)
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as refused:  # malformed or too large: before anything ran
+            code = getattr(refused, "code", _CODES.get(refused.status_code, "BAD_REQUEST"))
+            response = _error_response(refused.status_code, code, refused.reason, request)
+        except Exception as error:
+            if not is_database_outage(error):
+                raise
+            log.warning("database unavailable [request %s]: %r", _request_id(request), error)
+            response = _error_response(503, "SERVICE_UNAVAILABLE", _UNAVAILABLE, request)
+        await response(scope, receive, send)
+
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         if not isinstance(request, Request):
             return await super().run(request, context, root_value)
-        supplied = request.headers.get("x-request-id", "")
-        request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+        request_id = _request_id(request)
         try:
             principal = self._principal(request)
         except InvalidToken as error:
@@ -82,6 +105,7 @@ class BillingGraphQL(GraphQL[Context, None]):
                 },
             )
         request.state.request_id = request_id
+        request.state.database_unavailable = False
         context = Context(
             principal=principal,
             clock=self.clock,
@@ -99,7 +123,9 @@ class BillingGraphQL(GraphQL[Context, None]):
             response: Response = await super().run(request, context, root_value)
         finally:
             await context.close()
-        if (retry_after := getattr(request.state, "retry_after", None)) is not None:
+        if request.state.database_unavailable:
+            response.status_code = 503
+        elif (retry_after := getattr(request.state, "retry_after", None)) is not None:
             response.status_code = 429
             response.headers["Retry-After"] = str(retry_after)
         response.headers["X-Request-Id"] = request_id
@@ -116,11 +142,54 @@ class BillingGraphQL(GraphQL[Context, None]):
             raise InvalidToken("expected `Authorization: Bearer <token>`")
         return principal_from_token(self.settings, token.strip())
 
+    def decode_json(self, data: str | bytes) -> object:
+        return decode_json(data)
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """One operation, checked as the GraphQL-over-HTTP spec asks (api/request.py); a
+        JSON body is read only up to `max_body_bytes`."""
+        content_type, _ = parse_content_type(request.content_type or "")
+        if request.method == "POST" and "application/json" in content_type:
+            starlette_request: Request = request._request  # type: ignore[attr-defined]
+            body = await read_body(
+                starlette_request.stream(), request.headers, self.settings.max_body_bytes
+            )
+            data = graphql_request(self.decode_json(body))
+        else:
+            parsed = await super().parse_http_body(request)
+            if isinstance(parsed, list):  # batching is off: strawberry has refused it
+                raise bad_request("Send one operation per request.")
+            data = parsed
+        check_query(data.query, self.settings.max_query_bytes)
+        return data
+
+    async def execute_single(  # noqa: PLR0917
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        if request_data.operation_name is None and request_data.query is not None:
+            # strawberry would run the first; the spec says such a request is invalid
+            count = _operation_count(request_data.query, self.limits.tokens)
+            if count > 1:
+                raise bad_request(
+                    f"The document has {count} operations: name the one to run in `operationName`."
+                )
+        return await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
+
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         if result.errors:
-            result.errors = [public_error(e, request.state.request_id) for e in result.errors]
+            result.errors = [self._public_error(e, request) for e in result.errors]
             waits = [
                 e.original_error.retry_after
                 for e in result.errors
@@ -130,8 +199,50 @@ class BillingGraphQL(GraphQL[Context, None]):
                 request.state.retry_after = max(waits)
         return process_result(result)
 
-    async def render_graphql_ide(self, request: Request) -> Response:
-        assert self.graphiql_html is not None
-        return HTMLResponse(
-            self.graphiql_html, headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY}
+    def _public_error(self, error: GraphQLError, request: Request) -> GraphQLError:
+        request_id = request.state.request_id
+        if error.original_error is None or not is_database_outage(error.original_error):
+            return public_error(error, request_id)
+        log.warning("database unavailable [request %s]: %r", request_id, error.original_error)
+        request.state.database_unavailable = True
+        return GraphQLError(
+            _UNAVAILABLE,
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": "SERVICE_UNAVAILABLE", "requestId": request_id},
         )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        assert self.graphiql is not None
+        return HTMLResponse(
+            self.graphiql.html,
+            headers={"Content-Security-Policy": self.graphiql.content_security_policy},
+        )
+
+
+_UNAVAILABLE = "The database is unavailable; try again shortly."
+_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
+
+
+def _request_id(request: Request) -> str:
+    supplied = request.headers.get("x-request-id", "")
+    return supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+
+
+def _error_response(status: int, code: str, message: str, request: Request) -> Response:
+    request_id = getattr(request.state, "request_id", None) or _request_id(request)
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": code}}]},
+        status_code=status,
+        headers={"X-Request-Id": request_id},
+    )
+
+
+@lru_cache(maxsize=64)
+def _operation_count(query: str, max_tokens: int) -> int:
+    """Operations in the document; 0 when it does not parse (the schema reports why)."""
+    try:
+        document = parse(query, no_location=True, max_tokens=max_tokens)
+    except GraphQLError:
+        return 0
+    return sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)

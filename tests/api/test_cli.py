@@ -1,6 +1,7 @@
 """The `billing` command as a user runs it: one-line errors, tokens, schema, demo data."""
 
 import os
+import stat
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
@@ -173,3 +174,26 @@ def test_settings_errors_name_the_variable(overrides: dict[str, object], message
         load_settings(_env_file=None, **{"jwt_secret": JWT_SECRET, **overrides})
     assert message in str(raised.value)
     assert "\n" not in str(raised.value)
+
+
+def test_dev_env_writes_the_secret_and_key_owner_readable_only(tmp_path: Path) -> None:
+    old = os.umask(0)  # the modes must not rely on the caller's umask
+    try:
+        made = billing("dev-env", cwd=tmp_path)
+    finally:
+        os.umask(old)
+    assert made.returncode == 0, made.stderr
+    env, keys = tmp_path / ".env", tmp_path / ".data" / "keys"
+    assert stat.S_IMODE(env.stat().st_mode) == 0o600
+    assert stat.S_IMODE(keys.stat().st_mode) == 0o700
+    assert stat.S_IMODE((keys / "dev.pem").stat().st_mode) == 0o600
+    settings = load_settings(_env_file=env)
+    assert len(settings.jwt_secret.get_secret_value()) >= 32  # type: ignore[union-attr]
+    assert settings.license_signing_key == Path(".data/keys/dev.pem")
+
+    written = env.read_text()
+    env.chmod(0o644)  # as the Makefile used to leave it
+    again = billing("dev-env", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "readable by its owner only" in again.stdout
+    assert (env.read_text(), stat.S_IMODE(env.stat().st_mode)) == (written, 0o600)

@@ -71,7 +71,7 @@ async def test_graphiql_page_loads_only_local_assets(client: httpx.AsyncClient) 
 
 async def test_only_the_pinned_asset_files_are_served(client: httpx.AsyncClient) -> None:
     assert (await client.get("/graphiql/assets/react/package.json")).status_code == 404
-    assert (await client.get("/graphiql/assets/../pyproject.toml")).status_code == 404
+    # `..` in the path: tests/api/test_hostile_http.py sends it raw (httpx would normalize it)
 
 
 def test_tampered_or_missing_assets_stop_startup(tmp_path: Path) -> None:
