@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     max_depth: int = Field(default=Limits.depth, ge=1)
     max_aliases: int = Field(default=Limits.aliases, ge=0)
     max_field_repeats: int = Field(default=Limits.field_repeats, ge=1)
+    max_fields: int = Field(default=Limits.fields, ge=100)
     max_tokens: int = Field(default=Limits.tokens, ge=100)
     max_cost: int = Field(default=Limits.cost, ge=1)
     max_list_items: int = Field(default=Limits.list_items, ge=1)
@@ -70,6 +71,7 @@ class Settings(BaseSettings):
             depth=self.max_depth,
             aliases=self.max_aliases,
             field_repeats=self.max_field_repeats,
+            fields=self.max_fields,
             tokens=self.max_tokens,
             cost=self.max_cost,
             list_items=self.max_list_items,

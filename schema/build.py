@@ -13,7 +13,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import validate_document
 
 from resolvers.limits import Limits
-from schema.document import objects_in, query_cost, shape_errors
+from schema.document import measure, objects_in
 from schema.input_limits import InputLimits
 from schema.query import Mutation, Query
 from schema.scalars import SCALAR_MAP
@@ -41,21 +41,21 @@ class DocumentLimits(SchemaExtension):
         execution = self.execution_context
         document = execution.graphql_document
         assert document is not None
-        errors = shape_errors(document, self.limits) or cached_validation(
-            execution.schema._schema, document, execution.validation_rules
+        schema = execution.schema._schema
+        measured = measure(
+            schema, document, execution.operation_name, execution.variables, self.limits
         )
+        errors = measured.errors or cached_validation(schema, document, execution.validation_rules)
+        if not errors and measured.cost > self.limits.cost:
+            errors = [
+                GraphQLError(
+                    f"The query costs {measured.cost}, more than the limit of "
+                    f"{self.limits.cost}: ask for fewer or smaller lists.",
+                    extensions={"code": "QUERY_TOO_COSTLY"},
+                )
+            ]
         if not errors:
-            self.requested = query_cost(
-                execution.schema._schema, document, execution.operation_name, execution.variables
-            )
-            if self.requested > self.limits.cost:
-                errors = [
-                    GraphQLError(
-                        f"The query costs {self.requested}, more than the limit of "
-                        f"{self.limits.cost}: ask for fewer or smaller lists.",
-                        extensions={"code": "QUERY_TOO_COSTLY"},
-                    )
-                ]
+            self.requested = measured.cost
         execution.pre_execution_errors = errors
         yield
 

@@ -1,25 +1,33 @@
-"""Limits on the shape and cost of a GraphQL document, in time linear in the document.
+"""Limits on the shape and cost of a GraphQL document, in time bounded by a budget.
 
 graphql-core and strawberry walk a fragment again at every spread (depth, aliases) and compare
-every pair of same-named fields (overlapping fields), so a small document can keep a server busy
-for seconds. Here each fragment is measured once and its measure reused wherever it is spread.
-These checks run before graphql-core's own validation, which then only sees bounded documents.
+every pair of fields that merge into one response key (overlapping fields), so a small
+document can keep a server busy for seconds. Here the document is walked the way it executes:
+fields with one response key at one place merge, a fragment spread twice into one selection
+counts once, and every field reached counts against `limits.fields`, so the walk stops early
+on a document that expands without bound. Within that budget it measures each operation's
+depth, aliases, the most fields merging into one key (what graphql-core compares pairwise)
+and its cost. Nothing here recurses, so no chain of fragments can exhaust the stack.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Mapping
+from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from functools import cache
+from typing import Any
 
 from graphql import (
     DocumentNode,
     FieldNode,
+    FloatValueNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLEnumType,
     GraphQLError,
     GraphQLField,
+    GraphQLInputObjectType,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNamedType,
@@ -34,232 +42,215 @@ from graphql import (
     VariableNode,
     get_named_type,
     get_nullable_type,
+    is_abstract_type,
     is_composite_type,
 )
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 
 from resolvers.limits import Limits
 
-M = TypeVar("M")
-
-# What a list costs when its size is not in the query: connections show `first` (default 20);
-# `ids` lists are as long as they are; every other list is assumed to hold this many.
+# What a list holds when the query does not say: a connection's page is `first` (20 when not
+# given), `nodes(ids:)` as many as the ids; these plain lists as many as their arguments allow;
+# any other plain list is assumed to hold ASSUMED_LIST_SIZE.
 DEFAULT_FIRST = 20
 ASSUMED_LIST_SIZE = 10
+LIST_SIZES: dict[tuple[str, str], int] = {}
+
+
+@cache
+def introspection_sizes(schema: GraphQLSchema) -> dict[tuple[str, str], int]:
+    """Introspection's lists as long as this schema makes them on average (rounded up), so
+    that `__schema { types { fields { args } } }` costs about what it returns."""
+    types = list(schema.type_map.values())
+
+    def mean(counts: list[int]) -> int:  # over all types: most have no fields or values
+        return -(-sum(counts) // len(types))
+
+    fields = [t.fields for t in types if isinstance(t, GraphQLObjectType | GraphQLInterfaceType)]
+    field_args = [len(f.args) for type_fields in fields for f in type_fields.values()]
+    return {
+        ("__Schema", "types"): len(types),
+        ("__Schema", "directives"): len(schema.directives),
+        ("__Type", "fields"): mean([len(f) for f in fields]),
+        ("__Type", "inputFields"): mean(
+            [len(t.fields) for t in types if isinstance(t, GraphQLInputObjectType)]
+        ),
+        ("__Type", "enumValues"): mean(
+            [len(t.values) for t in types if isinstance(t, GraphQLEnumType)]
+        ),
+        ("__Type", "interfaces"): mean(
+            [len(t.interfaces) for t in types if isinstance(t, GraphQLObjectType)]
+        ),
+        ("__Type", "possibleTypes"): mean(
+            [len(schema.get_possible_types(t)) for t in types if is_abstract_type(t)]
+        ),
+        ("__Field", "args"): -(-sum(field_args) // max(len(field_args), 1)),
+        ("__Directive", "args"): max((len(d.args) for d in schema.directives), default=0),
+    }
 
 
 @dataclass(frozen=True)
 class Shape:
-    depth: int  # nested object fields, introspection's not counted
-    aliases: int  # aliased fields, fragments counted at each spread
-    repeats: int  # the most times one response name occurs in one selection set
+    depth: int  # nested object fields (introspection's not counted)
+    aliases: int  # aliased fields reached, fragments counted at each place they are spread
+    repeats: int  # the most fields merging into one response key at one place
+    cost: int  # the objects the operation can return
 
 
-# Selection sets nested in each other, fragment spreads included: deeper than this is refused
-# outright (the parser stops at 200 levels of braces, but not at chains of fragments).
-MAX_NESTING = 150
+# Fragments (inline or spread) nested in each other within one selection: graphql-core's own
+# recursion gives up somewhere past 200; deeper than this is refused before it runs.
+MAX_FRAGMENT_NESTING = 100
 
 
-class _Memo(Generic[M]):
-    """A measure of selection sets with each named fragment measured once."""
-
-    def __init__(
-        self,
-        fragments: Mapping[str, FragmentDefinitionNode],
-        measure: Callable[[FragmentDefinitionNode], M],
-        empty: M,
-    ) -> None:
-        self.fragments = fragments
-        self.measure = measure
-        self.empty = empty
-        self.done: dict[str, M] = {}
-        self.busy: set[str] = set()  # a cycle (refused by validation) measures as empty
-
-    def fragment(self, name: str) -> M:
-        if name in self.done:
-            return self.done[name]
-        fragment = self.fragments.get(name)
-        if fragment is None or name in self.busy:
-            return self.empty
-        self.busy.add(name)
-        self.done[name] = self.measure(fragment)
-        self.busy.discard(name)
-        return self.done[name]
-
-
-def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
-    return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+class TooManyFields(Exception):
+    """The walk reached more fields than `limits.fields`, fragments expanded."""
 
 
 class TooDeep(Exception):
-    pass
+    """Fragments nested in each other deeper than MAX_FRAGMENT_NESTING."""
 
 
-_Measure = tuple[int, int, Counter[str]]  # depth, aliases, response names with their counts
+Fields = list[tuple[FieldNode, GraphQLNamedType]]  # fields with the type each is selected on
 
 
-class _ShapeWalker:
-    """Measures each selection set once, bottom-up; a selection set's response names include
-    those of the inline fragments and fragment spreads in it (they merge into one set)."""
+@dataclass
+class _Key:
+    """The fields merging into one response key at one place of the result."""
 
-    def __init__(self, document: DocumentNode) -> None:
-        self.repeats = 0
-        self.level = 0
-        self.memo: _Memo[_Measure] = _Memo(
-            _fragments(document), lambda f: self.walk(f.selection_set), (0, 0, Counter())
-        )
-
-    def walk(self, selections: SelectionSetNode) -> _Measure:
-        self.level += 1
-        if self.level > MAX_NESTING:
-            raise TooDeep
-        depth, aliases, names = 0, 0, Counter[str]()
-        spread: set[str] = set()  # a fragment spread twice in one selection merges once
-        for selection in selections.selections:
-            if isinstance(selection, FragmentSpreadNode):
-                if selection.name.value in spread:
-                    continue
-                spread.add(selection.name.value)
-            if isinstance(selection, FieldNode):
-                names[(selection.alias or selection.name).value] += 1
-                aliases += selection.alias is not None
-                if selection.selection_set is not None:
-                    inner_depth, inner_aliases, _ = self.walk(selection.selection_set)
-                    aliases += inner_aliases
-                    if not selection.name.value.startswith("__"):
-                        depth = max(depth, 1 + inner_depth)
-                continue
-            if isinstance(selection, InlineFragmentNode):
-                inner = self.walk(selection.selection_set)
-            elif isinstance(selection, FragmentSpreadNode):
-                inner = self.memo.fragment(selection.name.value)
-            depth, aliases = max(depth, inner[0]), aliases + inner[1]
-            names.update(inner[2])
-        self.repeats = max(self.repeats, max(names.values(), default=0))
-        self.level -= 1
-        return depth, aliases, names
+    fields: Fields
+    objects: int  # how many objects hold this key: the lists above multiplied out
+    depth: int  # object fields above this place (introspection's not counted)
+    page: int  # the page of the connection this place is in (for its edges and nodes)
+    counted: bool  # False under introspection fields, whose depth is not counted
 
 
-def document_shape(document: DocumentNode) -> list[tuple[OperationDefinitionNode, Shape]]:
-    """Each operation's shape; None for the depth of one nested past MAX_NESTING."""
-    walker = _ShapeWalker(document)
-    shapes = []
-    for definition in document.definitions:
-        if isinstance(definition, OperationDefinitionNode):
-            try:
-                depth, aliases, _ = walker.walk(definition.selection_set)
-            except TooDeep:
-                depth, aliases, walker.level = MAX_NESTING, 0, 0
-            shapes.append((definition, Shape(depth, aliases, walker.repeats)))
-    return shapes
+class _Walk:
+    """Walks operations as they execute, spending one unit of a budget per field reached."""
 
-
-def shape_errors(document: DocumentNode, limits: Limits) -> list[GraphQLError]:
-    """The document's operations past the depth, alias or repeated-field limits."""
-    errors = []
-    for operation, shape in document_shape(document):
-        name = f"'{operation.name.value}'" if operation.name else "The operation"
-        for found, limit, what in (
-            (shape.depth, limits.depth, f"{name} exceeds maximum operation depth of {{}}"),
-            (shape.aliases, limits.aliases, f"{name} has more than {{}} aliases"),
-            (
-                shape.repeats,
-                limits.field_repeats,
-                f"{name} repeats one field more than {{}} times in a selection",
-            ),
-        ):
-            if found > limit:
-                errors.append(GraphQLError(what.format(limit) + ".", [operation]))
-    return errors
-
-
-class Cost:
-    """The query cost analysis: an object costs 1, and a list multiplies what its items cost
-    by its size (`first` of a connection, the number of `ids`, or ASSUMED_LIST_SIZE). Scalars
-    cost nothing. Fragments are costed once per type condition, then reused."""
-
-    def __init__(self, schema: GraphQLSchema, variables: Mapping[str, Any] | None) -> None:
+    def __init__(
+        self, schema: GraphQLSchema, document: DocumentNode, variables: Mapping[str, Any]
+    ) -> None:
         self.schema = schema
-        self.variables = variables or {}
+        self.variables = variables
+        self.defaults: dict[str, ValueNode | None] = {}
+        self.fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        self.budget = 0
 
-    def operation(self, document: DocumentNode, operation: OperationDefinitionNode) -> int:
+    def expand(self, selections: SelectionSetNode, parent: GraphQLNamedType) -> Fields:
+        """The fields of one selection with inline fragments and spreads expanded, each with
+        the type it is selected on; a fragment spread again into it adds nothing."""
+        found: Fields = []
+        spread: set[str] = set()
+        stack = [(selections, parent, 0)]
+        while stack:
+            current, on, level = stack.pop()
+            if level > MAX_FRAGMENT_NESTING:
+                raise TooDeep
+            for selection in reversed(current.selections):
+                if isinstance(selection, FieldNode):
+                    self.budget -= 1
+                    if self.budget < 0:
+                        raise TooManyFields
+                    found.append((selection, on))
+                elif isinstance(selection, InlineFragmentNode):
+                    condition = selection.type_condition
+                    inner = self.schema.get_type(condition.name.value) if condition else on
+                    stack.append((selection.selection_set, inner or on, level + 1))
+                elif isinstance(selection, FragmentSpreadNode):
+                    name = selection.name.value
+                    fragment = self.fragments.get(name)
+                    if fragment is not None and name not in spread:
+                        spread.add(name)
+                        inner = self.schema.get_type(fragment.type_condition.name.value)
+                        stack.append((fragment.selection_set, inner or on, level + 1))
+        return found
+
+    def operation(self, operation: OperationDefinitionNode) -> Shape:
+        self.defaults = {
+            d.variable.name.value: d.default_value for d in operation.variable_definitions or ()
+        }
         root = self.schema.get_root_type(operation.operation)
         if root is None:
-            return 0
+            return Shape(0, 0, 0, 0)
+        depth = aliases = repeats = cost = 0
+        pending = _by_key(self.expand(operation.selection_set, root), 1, 0, DEFAULT_FIRST, True)
+        while pending:
+            key = pending.pop()
+            repeats = max(repeats, len(key.fields))
+            aliases += sum(node.alias is not None for node, _ in key.fields)
+            definition, parent = self._definition(key.fields)
+            if definition is None:
+                continue
+            named = get_named_type(definition.type)
+            if not is_composite_type(named):
+                continue
+            name = key.fields[0][0].name.value
+            counted = key.counted and not name.startswith("__")
+            objects, page = self._objects(key, definition, parent, name)
+            # a type's `ofType` only spells out its wrappers (`[Plan!]!`): not counted, so
+            # that introspection costs about what it returns; what it holds is counted
+            cost += 0 if (parent.name, name) == ("__Type", "ofType") else objects
+            depth = max(depth, key.depth + counted)
+            children: Fields = []
+            for node, _ in key.fields:
+                if node.selection_set is not None:
+                    children += self.expand(node.selection_set, named)
+            pending += _by_key(children, objects, key.depth + counted, page, counted)
+        return Shape(depth, aliases, repeats, cost)
 
-        def fragment_cost(fragment: FragmentDefinitionNode) -> int:
-            parent = self.schema.get_type(fragment.type_condition.name.value)
-            return self._selections(memo, parent, fragment.selection_set) if parent else 0
+    def _definition(self, fields: Fields) -> tuple[GraphQLField | None, GraphQLNamedType]:
+        for node, parent in fields:
+            definition = _field_definition(self.schema, parent, node.name.value)
+            if definition is not None:
+                return definition, parent
+        return None, fields[0][1]
 
-        memo: _Memo[int] = _Memo(_fragments(document), fragment_cost, 0)
-        return self._selections(memo, root, operation.selection_set)
-
-    def _selections(
-        self,
-        memo: _Memo[int],
-        parent: GraphQLNamedType,
-        selections: SelectionSetNode,
-        page: int = DEFAULT_FIRST,
-    ) -> int:
-        """What `selections` on `parent` cost; `page` is the size of a connection's page."""
-        total, spread = 0, set()
-        for selection in selections.selections:
-            if isinstance(selection, FragmentSpreadNode):
-                if selection.name.value not in spread:
-                    spread.add(selection.name.value)
-                    total += memo.fragment(selection.name.value)
-            elif isinstance(selection, InlineFragmentNode):
-                condition = selection.type_condition
-                inner = self.schema.get_type(condition.name.value) if condition else parent
-                total += self._selections(memo, inner or parent, selection.selection_set, page)
-            elif isinstance(selection, FieldNode) and selection.selection_set is not None:
-                total += self._field(memo, parent, selection, page)
-        return total
-
-    def _field(self, memo: _Memo[int], parent: GraphQLNamedType, node: FieldNode, page: int) -> int:
-        definition = _field_definition(self.schema, parent, node.name.value)
-        if definition is None or node.selection_set is None:
-            return 0
-        named = get_named_type(definition.type)
-        if not is_composite_type(named):
-            return 0
-        arguments = {a.name.value: a.value for a in node.arguments or ()}
-        if "first" in definition.args:  # a connection: its edges or nodes come `first` at most
+    def _objects(
+        self, key: _Key, definition: GraphQLField, parent: GraphQLNamedType, name: str
+    ) -> tuple[int, int]:
+        """The objects this key stands for, and the page its own fields are in."""
+        arguments = {a.name.value: a.value for a in key.fields[0][0].arguments or ()}
+        if "first" in definition.args:  # a connection: one object, its edges come `first`
             first = self._value(arguments.get("first"))
-            size = first if isinstance(first, int) and first >= 0 else DEFAULT_FIRST
-            return 1 + self._selections(memo, named, node.selection_set, size)
-        inner = 1 + self._selections(memo, named, node.selection_set)
+            return key.objects, first if isinstance(first, int) and first >= 0 else DEFAULT_FIRST
         if not isinstance(get_nullable_type(definition.type), GraphQLList):
-            return inner
-        if parent.name.endswith("Connection") and node.name.value in ("edges", "nodes"):
-            return inner * page
+            return key.objects, key.page
+        if parent.name.endswith("Connection") and name in ("edges", "nodes"):
+            return key.objects * key.page, key.page
         ids = self._value(arguments.get("ids"))
-        return inner * (len(ids) if isinstance(ids, list) else ASSUMED_LIST_SIZE)
+        if isinstance(ids, list):
+            return key.objects * len(ids), key.page
+        sizes = introspection_sizes(self.schema) if parent.name.startswith("__") else LIST_SIZES
+        return key.objects * sizes.get((parent.name, name), ASSUMED_LIST_SIZE), key.page
 
     def _value(self, node: ValueNode | None) -> Any:
+        """An argument's value: a literal, a variable sent or its default; a float that is a
+        whole number reads as the integer GraphQL's Int takes it for."""
+        value: Any = None
         if isinstance(node, VariableNode):
-            return self.variables.get(node.name.value)
-        if isinstance(node, IntValueNode):
+            name = node.name.value
+            if name not in self.variables:
+                return self._value(self.defaults.get(name))
+            value = self.variables[name]
+        elif isinstance(node, IntValueNode | FloatValueNode):
             try:
-                return int(node.value)
+                value = float(node.value)
             except ValueError:
                 return None
-        if isinstance(node, ListValueNode):
-            return list(node.values)
-        return None
+        elif isinstance(node, ListValueNode):
+            value = list(node.values)
+        if isinstance(value, float):
+            return int(value) if value.is_integer() else None
+        return value
 
 
-def query_cost(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    operation_name: str | None,
-    variables: Mapping[str, Any] | None,
-) -> int:
-    """The cost of the operation that will run (of the costliest, when that is not clear)."""
-    cost = Cost(schema, variables if isinstance(variables, Mapping) else None)
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    chosen = [o for o in operations if o.name and o.name.value == operation_name]
-    return max((cost.operation(document, o) for o in chosen or operations), default=0)
+def _by_key(fields: Fields, objects: int, depth: int, page: int, counted: bool) -> list[_Key]:
+    keys: dict[str, Fields] = defaultdict(list)
+    for field in fields:
+        keys[(field[0].alias or field[0].name).value].append(field)
+    return [_Key(group, objects, depth, page, counted) for group in keys.values()]
 
 
 def _field_definition(
@@ -273,6 +264,54 @@ def _field_definition(
         field: GraphQLField | None = parent.fields.get(name)
         return field
     return None
+
+
+@dataclass(frozen=True)
+class Measured:
+    errors: list[GraphQLError]  # past the depth, alias, repeat or field limits
+    cost: int  # of the operation that will run (the costliest, when that is not clear)
+
+
+def measure(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
+    limits: Limits,
+) -> Measured:
+    """Walk the document's operations once each, within a budget of `limits.fields` fields
+    for the whole document."""
+    walk = _Walk(schema, document, variables if isinstance(variables, Mapping) else {})
+    walk.budget = limits.fields
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    errors, costs = [], {}
+    for operation in operations:
+        try:
+            shape = walk.operation(operation)
+        except TooManyFields:
+            message = (
+                f"The document selects more than {limits.fields} fields once its fragments "
+                "are expanded."
+            )
+            return Measured([GraphQLError(message, [operation])], 0)
+        except TooDeep:
+            message = f"The document nests fragments more than {MAX_FRAGMENT_NESTING} deep."
+            return Measured([GraphQLError(message, [operation])], 0)
+        costs[operation.name.value if operation.name else None] = shape.cost
+        name = f"'{operation.name.value}'" if operation.name else "The operation"
+        for found, limit, what in (
+            (shape.depth, limits.depth, f"{name} exceeds maximum operation depth of {{}}"),
+            (shape.aliases, limits.aliases, f"{name} has more than {{}} aliases"),
+            (
+                shape.repeats,
+                limits.field_repeats,
+                f"{name} repeats one field more than {{}} times in a selection",
+            ),
+        ):
+            if found > limit:
+                errors.append(GraphQLError(what.format(limit) + ".", [operation]))
+    chosen = costs.get(operation_name) if operation_name in costs else None
+    return Measured(errors, chosen if chosen is not None else max(costs.values(), default=0))
 
 
 def objects_in(data: Any) -> int:
