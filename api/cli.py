@@ -44,7 +44,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     url = database_url(settings)
     asyncio.run(_checked(url, migrated=True))
     engine = make_engine(
-        url, idle_in_transaction_timeout_ms=settings.idle_in_transaction_timeout_ms
+        url,
+        idle_in_transaction_timeout_ms=settings.idle_in_transaction_timeout_ms,
+        statement_timeout_ms=settings.statement_timeout_ms,
     )
     app = create_app(settings, engine, clock=SystemClock())
     print(f"GraphiQL on http://{args.host or settings.host}:{args.port or settings.port}/graphql")

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import head_revision, schema_is_current
@@ -51,22 +54,30 @@ def describe(url: str) -> str:
 
 
 async def check_reachable(engine: AsyncEngine) -> None:
-    """Connect once; turn driver failures into a one-line DatabaseError."""
-    try:
+    """Connect once; turn driver failures, and a pool with no connection free in time,
+    into a one-line DatabaseError."""
+    with _unreachable_as_error(engine):
         async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
-    except (OSError, OperationalError, DBAPIError) as error:
-        cause = getattr(error, "orig", None) or error
-        reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
-        raise DatabaseError(
-            f"cannot reach the database at {describe(str(engine.url))}: {reason}"
-        ) from error
 
 
 async def check_migrated(engine: AsyncEngine) -> None:
-    current, revision = await schema_is_current(engine)
+    with _unreachable_as_error(engine):
+        current, revision = await schema_is_current(engine)
     if not current:
         raise DatabaseError(
             f"the database schema is at revision {revision or 'none'} but this code needs "
             f"{head_revision()}: run `billing db upgrade` (or `make run`)"
         )
+
+
+@contextmanager
+def _unreachable_as_error(engine: AsyncEngine) -> Iterator[None]:
+    try:
+        yield
+    except (OSError, OperationalError, DBAPIError, PoolTimeout) as error:
+        cause = getattr(error, "orig", None) or error
+        reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        raise DatabaseError(
+            f"cannot reach the database at {describe(str(engine.url))}: {reason}"
+        ) from error

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=30, ge=1)
     # a transaction left open this long is ended by PostgreSQL (a backstop: none should be)
     idle_in_transaction_timeout_ms: int = Field(default=60_000, ge=1000)
+    # a statement of the server's running longer is cancelled (QUERY_TIMEOUT): a backstop
+    # behind the limits above; jobs and migrations run without it
+    statement_timeout_ms: int = Field(default=10_000, ge=100)
 
     def limits(self) -> Limits:
         """The document limits the schema enforces."""

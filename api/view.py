@@ -26,7 +26,7 @@ from strawberry.types.unset import UNSET
 
 from api.auth import InvalidToken, principal_from_token
 from api.graphiql import GraphiQLPage
-from api.outage import is_database_outage
+from api.outage import is_aborted_transaction, is_database_outage, is_query_timeout
 from api.request import bad_request, check_query, decode_json, graphql_request, read_body
 from api.settings import Settings
 from billing.licenses import LicenseGrant
@@ -189,6 +189,11 @@ class BillingGraphQL(GraphQL[Context, None]):
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         if result.errors:
+            # fields that shared the session of a cancelled statement fail after it (25P02)
+            request.state.timed_out = any(
+                e.original_error is not None and is_query_timeout(e.original_error)
+                for e in result.errors
+            )
             result.errors = [self._public_error(e, request) for e in result.errors]
             waits = [
                 e.original_error.retry_after
@@ -201,16 +206,18 @@ class BillingGraphQL(GraphQL[Context, None]):
 
     def _public_error(self, error: GraphQLError, request: Request) -> GraphQLError:
         request_id = request.state.request_id
-        if error.original_error is None or not is_database_outage(error.original_error):
-            return public_error(error, request_id)
-        log.warning("database unavailable [request %s]: %r", request_id, error.original_error)
-        request.state.database_unavailable = True
-        return GraphQLError(
-            _UNAVAILABLE,
-            nodes=error.nodes,
-            path=error.path,
-            extensions={"code": "SERVICE_UNAVAILABLE", "requestId": request_id},
-        )
+        original = error.original_error
+        if original is not None and is_database_outage(original):
+            log.warning("database unavailable [request %s]: %r", request_id, original)
+            request.state.database_unavailable = True
+            return _driver_error(error, _UNAVAILABLE, "SERVICE_UNAVAILABLE", request_id)
+        if original is not None and is_query_timeout(original):
+            # the statement timeout is a backstop: worth a look, but the caller's to fix
+            log.warning("statement timeout [request %s]: %r", request_id, original)
+            return _driver_error(error, _TIMED_OUT, "QUERY_TIMEOUT", request_id)
+        if original is not None and request.state.timed_out and is_aborted_transaction(original):
+            return _driver_error(error, _TIMED_OUT_BEFORE, "QUERY_TIMEOUT", request_id)
+        return public_error(error, request_id)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         assert self.graphiql is not None
@@ -221,7 +228,25 @@ class BillingGraphQL(GraphQL[Context, None]):
 
 
 _UNAVAILABLE = "The database is unavailable; try again shortly."
+_TIMED_OUT = (
+    "A database statement ran past the time limit and was cancelled; ask for less"
+    " (a smaller page, range or batch)."
+)
+_TIMED_OUT_BEFORE = (
+    "Not read: another field's database statement ran past the time limit and was"
+    " cancelled, ending this request's transaction; ask for less."
+)
 _CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
+
+
+def _driver_error(error: GraphQLError, message: str, code: str, request_id: str) -> GraphQLError:
+    """A field's database failure as the caller sees it: ours, not the driver's, message."""
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        path=error.path,
+        extensions={"code": code, "requestId": request_id},
+    )
 
 
 def _request_id(request: Request) -> str:

@@ -102,13 +102,14 @@ class RecordProblem:
 
 
 class InvalidBatchError(BillingError):
-    """A batch was refused whole; `problems` lists every bad record."""
+    """A batch was refused whole; `problems` lists every bad record. `field` is the
+    argument holding the records (`records` for the batch mutations)."""
 
-    def __init__(self, problems: list[RecordProblem]) -> None:
+    def __init__(self, problems: list[RecordProblem], field: str = "records") -> None:
         noun = "record is" if len(problems) == 1 else "records are"
         super().__init__(
             ErrorCode.INVALID_BATCH,
             f"{len(problems)} {noun} invalid; nothing was written.",
-            "records",
+            field,
         )
         self.problems = problems

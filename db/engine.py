@@ -27,15 +27,21 @@ def async_url(url: str | URL) -> URL:
 
 
 def make_engine(
-    url: str | URL, *, pool_size: int = 10, idle_in_transaction_timeout_ms: int | None = None
+    url: str | URL,
+    *,
+    pool_size: int = 10,
+    idle_in_transaction_timeout_ms: int | None = None,
+    statement_timeout_ms: int | None = None,
 ) -> AsyncEngine:
     """The engine; with `idle_in_transaction_timeout_ms`, PostgreSQL ends any transaction of
-    its sessions left idle that long, so a connection the service lost cannot hold locks."""
-    server_settings = (
-        {"idle_in_transaction_session_timeout": str(idle_in_transaction_timeout_ms)}
-        if idle_in_transaction_timeout_ms
-        else {}
-    )
+    its sessions left idle that long, so a connection the service lost cannot hold locks;
+    with `statement_timeout_ms`, it cancels any statement running longer (SQLSTATE 57014),
+    a backstop for the server's requests. Jobs and migrations pass neither: they may run long."""
+    server_settings = {}
+    if idle_in_transaction_timeout_ms:
+        server_settings["idle_in_transaction_session_timeout"] = str(idle_in_transaction_timeout_ms)
+    if statement_timeout_ms:
+        server_settings["statement_timeout"] = str(statement_timeout_ms)
     return create_async_engine(
         async_url(url),
         pool_size=pool_size,

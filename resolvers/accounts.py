@@ -12,6 +12,7 @@ from db.accounts import customers_page, namespace_by_path
 from db.tables import Customer, Instance, License, Namespace, Subscription, SyncReport
 from resolvers.context import Context
 from resolvers.errors import Forbidden, ObjectNotFound, Unauthenticated
+from resolvers.limits import search_term
 from resolvers.loaders import PageKey, required
 from resolvers.principal import Permission, Principal
 
@@ -46,6 +47,7 @@ async def list_customers(
     _require_authenticated(context)
     if Permission.READ_ALL_CUSTOMERS not in context.principal.permissions:
         raise Forbidden("list customers")
+    search = search_term(search)
     async with context.db() as session:
         return await customers_page(session, after=after, limit=limit, search=search)
 

@@ -25,7 +25,9 @@ def require_analyst(context: Context) -> None:
 
 def _range(first: date, last: date) -> None:
     if last < first or (last - first).days > MAX_DAYS:
-        raise BadUserInput("`from` must not be after `to`, and a range spans at most ten years.")
+        raise BadUserInput(
+            "`from` must not be after `to`, and a range spans at most ten years.", "to"
+        )
 
 
 async def revenue(context: Context, *, first: date, last: date, group_by: str) -> list[Any]:

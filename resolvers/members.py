@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from billing.errors import ErrorCode, InvalidBatchError, RecordProblem
-from billing.money import Money
 from billing.seats import (
     AccessLevel,
     MembershipState,
-    Reason,
-    SeatChargePreview,
     SeatDecision,
     SeatMembership,
     SeatUser,
     SourceKind,
     UserState,
     UserType,
-    preview_seat_charge,
     seat_decision,
 )
 from db.members import (
@@ -31,12 +24,12 @@ from db.members import (
     billable_members_page,
     member_totals,
     user_by_username,
-    users_by_username_or_email,
 )
 from db.snapshots import snapshot_history
 from db.tables import BillableMember, GitlabUser, Namespace, SeatSnapshot
 from resolvers.context import Context
 from resolvers.errors import BadUserInput
+from resolvers.limits import search_term
 from resolvers.loaders import required
 
 
@@ -77,6 +70,7 @@ async def billable_members(
 ) -> list[tuple[BillableMember, Any]]:
     """A keyset page of the namespace's billable members (the caller may read the namespace)."""
     assert namespace.id is not None
+    search = search_term(search)
     key, descending = SORTS[sort]
     async with context.db() as session:
         return await billable_members_page(
@@ -192,212 +186,22 @@ async def get_users(context: Context, user_ids: list[int]) -> list[GitlabUser | 
     return [u if u is not None and u.id in members else None for u in users]
 
 
-MAX_PREVIEW = 1000
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-@dataclass(frozen=True)
-class PreviewedPerson:
-    """One person the preview would add: a known user, or an unknown email (a new user)."""
-
-    username: str | None
-    email: str | None
-    known: bool
-    already_billable: bool
-    will_take_seat: bool
-    reasons: tuple[Reason, ...]
-
-
-@dataclass(frozen=True)
-class MembersChangePreview:
-    people: list[PreviewedPerson]
-    seats_in_use: int
-    billable_after: int
-    charge: SeatChargePreview | None  # None without an active subscription in its term
-    seats: int
-    max_seats_used: int
-
-
-async def preview_members_change(
-    context: Context,
-    namespace: Namespace,
-    *,
-    usernames: Sequence[str],
-    emails: Sequence[str],
-    role: AccessLevel,
-) -> MembersChangePreview:
-    """Whether adding these people to the top-level group with `role` would cost money, and
-    how much. Writes nothing. An email no user shows publicly counts as one new user (and
-    seat) each. Unknown usernames are refused, except for customers: a customer sees only
-    people holding a membership reaching the namespace, so any other username, known to
-    GitLab.com or not, counts as one new user too, and so does the email of a user it may
-    not see; nothing in the answer tells a hidden user from an unknown one."""
-    assert namespace.id is not None
-    problems = []
-    if len(usernames) + len(emails) > MAX_PREVIEW:
-        problems.append(
-            RecordProblem(
-                MAX_PREVIEW,
-                "addUsernames",
-                ErrorCode.BATCH_TOO_LARGE,
-                f"At most {MAX_PREVIEW} people per preview.",
-            )
-        )
-    for index, email in enumerate(emails):
-        if not _EMAIL.match(email):
-            problems.append(
-                RecordProblem(
-                    index,
-                    "addEmails",
-                    ErrorCode.INVALID_VALUE,
-                    f"{email!r} is not an email address.",
-                )
-            )
-    found = await _find_people(context, namespace.id, usernames, emails)
-    for index, username in enumerate(usernames):
-        if username not in found.by_username and context.principal.sees_every_user:
-            problems.append(
-                RecordProblem(
-                    index, "addUsernames", ErrorCode.UNKNOWN_USER, f"No user {username!r}."
-                )
-            )
-    if problems:
-        raise InvalidBatchError(problems)
-
-    today = context.clock.today()
-    excludes = await excludes_guests(context, namespace.id)
-    people = _previewed_people(
-        found,
-        usernames,
-        emails,
-        added=SeatMembership(source_kind=SourceKind.GROUP, access_level=role),
-        excludes_guests=excludes,
-        today=today,
-    )
-    newly_billable = sum(p.will_take_seat and not p.already_billable for p in people)
-    billable_after = namespace.seats_in_use + newly_billable
-    subscription = await context.loaders.active_subscription_by_namespace.load(namespace.id)
-    if (
-        subscription is None
-        or subscription.status != "active"
-        or not subscription.start_date <= today < subscription.end_date
-    ):
-        return MembersChangePreview(people, namespace.seats_in_use, billable_after, None, 0, 0)
-    plan = await required(context.loaders.plan_by_id, subscription.plan_id)
-    price = await required(context.loaders.price_by_id, subscription.price_id)
-    charge = preview_seat_charge(
-        seats=subscription.seats,
-        max_seats_used=max(subscription.max_seats_used, namespace.seats_in_use),
-        billable_now=namespace.seats_in_use,
-        billable_after=billable_after,
-        unit_price=Money(price.unit_amount, price.currency),
-        paid=plan.code != "free" and not subscription.trial,
-        term_start=subscription.start_date,
-        term_end=subscription.end_date,
-        today=today,
-    )
-    return MembersChangePreview(
-        people, namespace.seats_in_use, billable_after, charge, subscription.seats, charge.covered
-    )
-
-
-@dataclass(frozen=True)
-class _FoundPeople:
-    by_username: dict[str, GitlabUser]
-    by_email: dict[str, GitlabUser]  # by lower-case public email
-    held: dict[int, list[ReachingMembership]]  # user id -> memberships reaching the namespace
-
-
-async def _find_people(
-    context: Context, namespace_id: int, usernames: Sequence[str], emails: Sequence[str]
-) -> _FoundPeople:
-    """The users named by username or public email, with their memberships reaching the
-    namespace. For a customer, only those holding such a membership: anyone else is
-    previewed exactly as a username or email GitLab.com does not know."""
-    async with context.db() as session:
-        found = await users_by_username_or_email(session, usernames, emails)
-    # everyone's memberships in one batch, not one statement per person; the batch runs
-    # even when nobody was found (user id 0 holds nothing), so that a hidden user and an
-    # unknown one cost the same statements
-    keys = [(namespace_id, user.id or 0) for user in found]
-    reaching = await context.loaders.memberships_by_namespace_user.load_many(
-        keys or [(namespace_id, 0)]
-    )
-    held = {user_id: m for (_, user_id), m in zip(keys, reaching[: len(keys)], strict=True)}
-    if not context.principal.sees_every_user:
-        found = [user for user in found if held[user.id or 0]]
-    return _FoundPeople(
-        by_username={u.username: u for u in found},
-        by_email={u.public_email.lower(): u for u in found if u.public_email},
-        held=held,
-    )
-
-
-def _previewed_people(
-    found: _FoundPeople,
-    usernames: Sequence[str],
-    emails: Sequence[str],
-    *,
-    added: SeatMembership,
-    excludes_guests: bool,
-    today: date,
-) -> list[PreviewedPerson]:
-    """Each person once: users found (by username, then by email), then anyone else counted
-    as a new active human given only the added membership."""
-    newcomer = seat_decision(
-        SeatUser(UserState.ACTIVE, UserType.HUMAN),
-        [added],
-        excludes_guests=excludes_guests,
-        today=today,
-    )
-
-    def new_person(username: str | None, email: str | None) -> PreviewedPerson:
-        return PreviewedPerson(username, email, False, False, newcomer.billable, newcomer.reasons)
-
-    people: list[PreviewedPerson] = []
-    seen: set[int] = set()
-    # usernames nobody visible holds (only customers get past validation with them)
-    outsiders = {n: new_person(n, None) for n in usernames if n not in found.by_username}
-    named: list[tuple[GitlabUser | None, str | None, str | None]]
-    named = [(found.by_username.get(n), n, None) for n in usernames]
-    named += [(found.by_email[e.lower()], None, e) for e in emails if e.lower() in found.by_email]
-    for user, username, via_email in named:
-        if user is None:
-            assert username is not None
-            if username in outsiders:
-                people.append(outsiders.pop(username))
-            continue
-        assert user.id is not None
-        if user.id in seen:
-            continue
-        seen.add(user.id)
-        seat_user = SeatUser(UserState(user.state), UserType(user.user_type))
-        held = [seat_membership(m) for m in found.held[user.id]]
-        now = seat_decision(seat_user, held, excludes_guests=excludes_guests, today=today)
-        after = seat_decision(
-            seat_user, [*held, added], excludes_guests=excludes_guests, today=today
-        )
-        people.append(
-            PreviewedPerson(
-                user.username, via_email, True, now.billable, after.billable, after.reasons
-            )
-        )
-    unknown_emails = dict.fromkeys(e.lower() for e in emails if e.lower() not in found.by_email)
-    people += [new_person(None, email) for email in unknown_emails]
-    return people
-
-
-MAX_HISTORY_DAYS = 3660
+MAX_HISTORY_DAYS = 366  # a leap year of daily rows per request; a longer range goes in parts
 
 
 async def seat_usage_history(
     context: Context, namespace: Namespace, *, first: date, last: date
 ) -> list[SeatSnapshot]:
-    """Daily billable counts between two days, inclusive (at most ten years)."""
+    """Daily billable counts between two days, inclusive (at most MAX_HISTORY_DAYS days:
+    the list has no pages, so its length is bounded here)."""
     assert namespace.id is not None
-    if last < first or (last - first).days > MAX_HISTORY_DAYS:
+    if last < first:
+        raise BadUserInput("`to` must be on or after `from`.", "to")
+    if (last - first).days + 1 > MAX_HISTORY_DAYS:
         raise BadUserInput(
-            f"`to` must be on or after `from`, at most {MAX_HISTORY_DAYS} days later."
+            f"At most {MAX_HISTORY_DAYS} days from `from` to `to`, both included; ask for a"
+            " longer range in parts.",
+            "to",
         )
     async with context.db() as session:
         return await snapshot_history(session, namespace.id, first, last)

@@ -78,7 +78,16 @@ class UsageReport:
     periods: list[UsagePeriod]
 
 
-MAX_DAYS = {Granularity.DAY: 366, Granularity.MONTH: 3660}
+# periods (rows) one request may ask for: a leap year of days, ten years of months; the list
+# has no pages, so its length is bounded here
+MAX_PERIODS = {Granularity.DAY: 366, Granularity.MONTH: 120}
+
+
+def periods_in(first: date, last: date, granularity: Granularity) -> int:
+    """Days, or calendar months, from `first` to `last`, both included."""
+    if granularity is Granularity.DAY:
+        return (last - first).days + 1
+    return (last.year - first.year) * 12 + last.month - first.month + 1
 
 
 async def namespace_usage(
@@ -92,10 +101,14 @@ async def namespace_usage(
 ) -> UsageReport:
     """Totals per period with usage in [first, last] (whole UTC days), and for months the
     included quota and the overage."""
-    if last < first or (last - first).days > MAX_DAYS[granularity]:
+    if last < first:
+        raise BadUserInput("`to` must be on or after `from`.", "to")
+    if periods_in(first, last, granularity) > MAX_PERIODS[granularity]:
+        limit = MAX_PERIODS[granularity]
         raise BadUserInput(
-            f"`from` must not be after `to`, and a {granularity.value}ly range spans at most "
-            f"{MAX_DAYS[granularity]} days."
+            f"At most {limit} {granularity.value}s from `from` to `to`, both included; ask for"
+            " a longer range in parts.",
+            "to",
         )
     async with context.db() as session:
         totals = await usage.usage_by_period(

@@ -12,7 +12,7 @@ from strawberry import relay
 from billing.errors import BillingError
 from billing.subscriptions import SubscriptionStatus as DomainStatus
 from db import tables
-from resolvers import accounts, catalog, members
+from resolvers import accounts, catalog, member_preview, members
 from resolvers import invoices as billing_records
 from resolvers import usage as usage_
 from schema.base import (
@@ -138,7 +138,10 @@ class Namespace(relay.Node):
         info: Info,
         search: Annotated[
             str | None,
-            strawberry.argument(description="Only members whose username, name or email has this."),
+            strawberry.argument(
+                description="Only members whose username, name or email has this (at most"
+                " 100 characters)."
+            ),
         ] = None,
         sort: Annotated[
             BillableMemberSort, strawberry.argument(description="Order; LAST_JOINED by default.")
@@ -202,16 +205,20 @@ class Namespace(relay.Node):
             list[str] | None,
             strawberry.argument(
                 description="Usernames to add. Unknown ones are refused, except for customers:"
-                " any username without a membership here counts as a new user."
+                " any username without a membership here counts as a new user. At most 1000"
+                " people, usernames and emails together."
             ),
         ] = None,
         add_emails: Annotated[
             list[str] | None,
-            strawberry.argument(description="Emails to invite; unknown ones are new users."),
+            strawberry.argument(
+                description="Emails to invite (at most 254 characters each); unknown ones are"
+                " new users."
+            ),
         ] = None,
     ) -> PreviewMembersChangeResult:
         try:
-            preview = await members.preview_members_change(
+            preview = await member_preview.preview_members_change(
                 info.context,
                 self.row,
                 usernames=add_usernames or [],
@@ -229,7 +236,10 @@ class Namespace(relay.Node):
         from_: Annotated[
             datetime.date, strawberry.argument(name="from", description="First day, inclusive.")
         ],
-        to: Annotated[datetime.date, strawberry.argument(description="Last day, inclusive.")],
+        to: Annotated[
+            datetime.date,
+            strawberry.argument(description="Last day, inclusive; at most 366 days in all."),
+        ],
     ) -> list[SeatUsage]:
         rows = await members.seat_usage_history(info.context, self.row, first=from_, last=to)
         return [SeatUsage(date=row.day, billable_users=row.billable, peak=row.peak) for row in rows]
@@ -245,7 +255,12 @@ class Namespace(relay.Node):
         from_: Annotated[
             datetime.date, strawberry.argument(name="from", description="First day (UTC).")
         ],
-        to: Annotated[datetime.date, strawberry.argument(description="Last day (UTC).")],
+        to: Annotated[
+            datetime.date,
+            strawberry.argument(
+                description="Last day (UTC); at most 366 days (DAY) or 120 months (MONTH) in all."
+            ),
+        ],
         granularity: Annotated[
             Granularity, strawberry.argument(description="Per day or per month.")
         ] = Granularity.MONTH,

@@ -17,7 +17,7 @@ from billing.seats import UserState as DomainUserState
 from billing.seats import UserType as DomainUserType
 from db import tables
 from db.members import ReachingMembership
-from resolvers import members
+from resolvers import member_preview, members
 from resolvers.errors import BadUserInput
 from resolvers.members import MemberSort as DomainMemberSort
 from schema.base import Info, Money, resolve_nodes_by_id
@@ -274,7 +274,7 @@ class MembersChangePreview:
     people: list[PreviewedPerson] = strawberry.field(description="Each person, once.")
 
     @classmethod
-    def of(cls, preview: members.MembersChangePreview) -> MembersChangePreview:
+    def of(cls, preview: member_preview.MembersChangePreview) -> MembersChangePreview:
         charge = preview.charge
         return cls(
             seats_in_use=preview.seats_in_use,

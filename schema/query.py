@@ -104,7 +104,8 @@ class Query(CatalogQuery, LicenseQuery, AnalyticsQuery):
         search: Annotated[
             str | None,
             strawberry.argument(
-                description="Only customers whose name or billing email contains this."
+                description="Only customers whose name or billing email contains this (at"
+                " most 100 characters)."
             ),
         ] = None,
     ) -> relay.Connection[Customer]:
