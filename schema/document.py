@@ -54,7 +54,11 @@ from resolvers.limits import Limits
 # any other plain list is assumed to hold ASSUMED_LIST_SIZE.
 DEFAULT_FIRST = 20
 ASSUMED_LIST_SIZE = 10
-LIST_SIZES: dict[tuple[str, str], int] = {}
+LIST_SIZES: dict[tuple[str, str], int] = {
+    ("Namespace", "seatUsageHistory"): 366,  # days: ranges are capped at 366
+    ("UsageReport", "periods"): 366,  # days, or up to 120 months
+    ("MembersChangePreview", "people"): 1000,  # a preview names at most 1000 people
+}
 
 
 @cache

@@ -260,3 +260,14 @@ async def test_introspection_many_times_over_is_costed(gql: GraphQL) -> None:
     schema = "__schema { types { fields { type { fields { type { name } } } } } }"
     body = await gql("{ " + " ".join(f"a{i}: {schema}" for i in range(10)) + " }")
     assert error_codes(body) == ["QUERY_TOO_COSTLY"]
+
+
+async def test_plain_lists_cost_as_long_as_their_arguments_allow(
+    gql: GraphQL, token: Callable[..., str]
+) -> None:
+    # given 30 aliases of a year of seat history (up to 366 days each): 30 x (1 + 366)
+    history = 'seatUsageHistory(from: "2025-03-15", to: "2026-03-15") { date peak }'
+    aliases = " ".join(f"a{i}: {history}" for i in range(30))
+    body = await gql(f'{{ namespace(path: "acme") {{ {aliases} }} }}', token=token("admin"))
+    assert error_codes(body) == ["QUERY_TOO_COSTLY"]
+    assert "The query costs 10981," in body["errors"][0]["message"]
