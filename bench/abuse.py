@@ -52,6 +52,9 @@ TIMEOUT = 10.0  # per request: the script never hangs
 GOAL_MS = 50.0
 DATABASE_URL = ""  # the benchmark's database, set in main()
 VICTIM = "8f14e45f-ceea-467f-a9e5-0d1c2b3a4f50"  # the demo's instance
+# where the attacker and the real instance call from (documentation addresses, RFC 5737)
+ATTACKER_ADDRESS = "203.0.113.66"
+VICTIM_ADDRESS = "198.51.100.7"
 
 Attempt = Callable[[httpx.AsyncClient], Awaitable["Outcome"]]
 
@@ -162,10 +165,13 @@ async def post(
     token: str | None = None,
     content: bytes | None = None,
     check: Callable[[httpx.Response], str] = _code,
+    client_address: str | None = None,
 ) -> Outcome:
     headers = {"Content-Type": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
+    if client_address:  # the server trusts its loopback proxy: this is who is calling
+        headers["X-Forwarded-For"] = client_address
     body = content if content is not None else json.dumps(payload).encode()
     started = time.perf_counter()
     try:
@@ -254,7 +260,9 @@ async def probe_health(stop: asyncio.Event) -> float:
     return slowest
 
 
-def row(name: str, outcomes: list[Outcome], health_ms: float, after: str) -> None:
+def row(
+    name: str, outcomes: list[Outcome], health_ms: float, after: str, *, may_run: bool = False
+) -> None:
     median = statistics.median(outcome.ms for outcome in outcomes)
     statuses = Counter(outcome.status for outcome in outcomes)
     codes = Counter(outcome.code for outcome in outcomes)
@@ -263,7 +271,8 @@ def row(name: str, outcomes: list[Outcome], health_ms: float, after: str) -> Non
     # refused: an answer below 500 with an error code, not an internal error
     refused = all(
         outcome.status.isdigit() and int(outcome.status) < 500
-        and not outcome.code.startswith(("-", "(", "INTERNAL_SERVER_ERROR"))
+        and not outcome.code.startswith(("(", "INTERNAL_SERVER_ERROR"))
+        and (may_run or not outcome.code.startswith("-"))
         for outcome in outcomes
     )  # fmt: skip
     met = "yes" if median < GOAL_MS and health_ms < GOAL_MS and refused else "no"
@@ -282,6 +291,7 @@ async def run_class(
     *,
     concurrent: int = 1,
     note: Callable[[httpx.AsyncClient], Awaitable[str]] | None = None,
+    may_run: bool = False,
 ) -> None:
     """`tries` rounds of `concurrent` attempts each, with the /healthz prober running."""
     stop = asyncio.Event()
@@ -298,7 +308,7 @@ async def run_class(
         await server.restart()
         after = f"{after}; " if after else ""
         after += "service down after it (no /readyz in 2 s): restarted"
-    row(name, outcomes, health_ms, after or "ok")
+    row(name, outcomes, health_ms, after or "ok", may_run=may_run)
 
 
 async def prepare(database_url: str, today: Any) -> None:
@@ -398,7 +408,9 @@ async def victim_activates(admin: str, instance_subscription: str) -> Callable[[
         made = (response.json().get("data") or {}).get("licenseActivationCodeCreate") or {}
         if "activationCode" not in made:
             return f"no code for the victim: {made or response.text[:80]}"
-        outcome = await post(client, activation(made["activationCode"], VICTIM))
+        outcome = await post(
+            client, activation(made["activationCode"], VICTIM), client_address=VICTIM_ADDRESS
+        )
         verdict = "activated" if outcome.code == "-" else f"REFUSED ({outcome.code})"
         return f"then the real instance with a valid code: {verdict}"
 
@@ -420,10 +432,12 @@ async def classes(
         tries=1, concurrent=200,
     )  # fmt: skip
     for levels, tries in ((20, 3), (30, 1)):
+        # spreads of one fragment merge as they execute: measured once each, the document is
+        # small and runs (goal met when it answers within 50 ms)
         query = fragments(levels)
         await run_class(
             server, f"fragments F0..F{levels} ({len(query)} bytes)",
-            lambda c, q=query: post(c, fresh(q)), tries=tries,
+            lambda c, q=query: post(c, fresh(q)), tries=tries, may_run=True,
         )  # fmt: skip
     query = costly(acme_subscription)
     await run_class(
@@ -435,14 +449,15 @@ async def classes(
     await forget_activation_attempts()
     await run_class(
         server, "5 wrong activation codes, the victim's instance id",
-        lambda c: post(c, activation(wrong_code(), VICTIM)),
+        lambda c: post(c, activation(wrong_code(), VICTIM), client_address=ATTACKER_ADDRESS),
         note=await victim_activates(admin, instance_subscription),
     )  # fmt: skip
     await forget_activation_attempts()
     await run_class(
         server, "200 wrong activation codes, random instance ids",
-        lambda c: post(c, activation(wrong_code(), str(uuid.uuid4()))), tries=20, concurrent=10,
-        note=await victim_activates(admin, instance_subscription),
+        lambda c: post(c, activation(wrong_code(), str(uuid.uuid4())),
+                       client_address=ATTACKER_ADDRESS),
+        tries=20, concurrent=10, note=await victim_activates(admin, instance_subscription),
     )  # fmt: skip
     await run_class(
         server, "a customer reads another tenant's user", lambda c: other_user(c, customer)
@@ -507,7 +522,9 @@ async def other_user(client: httpx.AsyncClient, customer: str) -> Outcome:
     def check(response: httpx.Response) -> str:
         code = _code(response)
         member = ((response.json().get("data") or {}).get("namespace") or {}).get("member")
-        return code if member is None else f"- (LEAKED: {member['user']['name']})"
+        if member is not None:
+            return f"- (LEAKED: {member['user']['name']})"
+        return "null, as for an unknown user" if code == "-" else code
 
     return await post(client, {"query": query}, token=customer, check=check)
 
