@@ -34,14 +34,12 @@ from typing import Any
 
 import asyncpg
 import httpx
-from harness import connect
+from harness import connect, fresh_demo_database
 from sqlalchemy.engine import make_url
 
 from api.auth import mint_token
 from api.licenses import generate_keys
 from api.settings import load_settings
-from db.demo import load_demo_data
-from db.engine import make_engine, make_sessionmaker, upgrade
 from resolvers.principal import Role
 
 PORT = int(os.environ.get("ABUSE_PORT", "8766"))
@@ -311,21 +309,6 @@ async def run_class(
     row(name, outcomes, health_ms, after or "ok", may_run=may_run)
 
 
-async def prepare(database_url: str, today: Any) -> None:
-    url = make_url(database_url)
-    admin = await connect(url.set(database="postgres").render_as_string(hide_password=False))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{DATABASE}"')
-    finally:
-        await admin.close()
-    await upgrade(database_url)
-    engine = make_engine(database_url, pool_size=1)
-    async with make_sessionmaker(engine)() as session, session.begin():
-        await load_demo_data(session, today=today)
-    await engine.dispose()
-
-
 async def ids(database_url: str) -> dict[str, int]:
     connection = await connect(database_url)
     try:
@@ -351,7 +334,7 @@ async def main() -> None:
     keys = Path(tempfile.mkdtemp(prefix="abuse-keys-"))
     private, _ = generate_keys(keys, "bench")
     now = datetime.now(UTC)
-    await prepare(database_url, now.date())
+    await fresh_demo_database(database_url, now.date())
     known = await ids(database_url)
     settings = load_settings(_env_file=None, jwt_secret=secret)
 

@@ -15,14 +15,20 @@ import secrets
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from harness import CONCURRENCY, SECONDS, SEQUENTIAL, TABLE_HEAD, connect, measure, served
-from sqlalchemy.engine import make_url
+from harness import (
+    CONCURRENCY,
+    SECONDS,
+    SEQUENTIAL,
+    TABLE_HEAD,
+    connect,
+    fresh_demo_database,
+    measure,
+    served,
+)
 from strawberry import relay
 
 from api.auth import mint_token
 from api.settings import load_settings
-from db.demo import load_demo_data
-from db.engine import make_engine, make_sessionmaker, upgrade
 from resolvers.principal import Role
 
 SUBSCRIPTIONS = 2_000
@@ -34,18 +40,7 @@ ADD_SEATS = """mutation($input: SubscriptionAddSeatsInput!) { subscriptionAddSea
 async def prepare(database_url: str, today: date) -> list[int]:
     """A fresh database: the demo catalog, and SUBSCRIPTIONS Premium subscriptions of 10
     seats, each for its own namespace, 100 days into a year-long term."""
-    url = make_url(database_url)
-    admin = await connect(url.set(database="postgres").render_as_string(hide_password=False))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{url.database}"')
-        await admin.execute(f'CREATE DATABASE "{url.database}"')
-    finally:
-        await admin.close()
-    await upgrade(database_url)
-    engine = make_engine(database_url, pool_size=1)
-    async with make_sessionmaker(engine)() as session, session.begin():
-        await load_demo_data(session, today=today)
-    await engine.dispose()
+    await fresh_demo_database(database_url, today)
     connection = await connect(database_url)
     try:
         await connection.execute(

@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -33,6 +34,25 @@ TABLE_HEAD = (
 async def connect(database_url: str) -> asyncpg.Connection:
     url = make_url(database_url).set(drivername="postgresql")
     return await asyncpg.connect(url.render_as_string(hide_password=False))
+
+
+async def fresh_demo_database(database_url: str, today: date) -> None:
+    """Drop and create DATABASE_URL's database, migrate it and load the demo data."""
+    from db.demo import load_demo_data
+    from db.engine import make_engine, make_sessionmaker, upgrade
+
+    url = make_url(database_url)
+    admin = await connect(url.set(database="postgres").render_as_string(hide_password=False))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{url.database}"')
+    finally:
+        await admin.close()
+    await upgrade(database_url)
+    engine = make_engine(database_url, pool_size=1)
+    async with make_sessionmaker(engine)() as session, session.begin():
+        await load_demo_data(session, today=today)
+    await engine.dispose()
 
 
 @asynccontextmanager
