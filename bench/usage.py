@@ -12,13 +12,19 @@ import os
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from harness import CONCURRENCY, SECONDS, SEQUENTIAL, TABLE_HEAD, connect, measure, served
-from sqlalchemy.engine import make_url
+from harness import (
+    CONCURRENCY,
+    SECONDS,
+    SEQUENTIAL,
+    TABLE_HEAD,
+    connect,
+    fresh_demo_database,
+    measure,
+    served,
+)
 
 from api.auth import mint_token
 from api.settings import load_settings
-from db.demo import load_demo_data
-from db.engine import make_engine, make_sessionmaker, upgrade
 from resolvers.principal import Role
 
 EVENTS = 100_000
@@ -29,18 +35,7 @@ USAGE = """{ namespace(path: "acme") { usage(metric: COMPUTE_MINUTES, from: "202
 async def prepare(database_url: str) -> None:
     """A fresh database: the demo data, and EVENTS compute-minute events of `acme` spread over
     2026, plus as many of other namespaces and metrics."""
-    url = make_url(database_url)
-    admin = await connect(url.set(database="postgres").render_as_string(hide_password=False))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{url.database}"')
-        await admin.execute(f'CREATE DATABASE "{url.database}"')
-    finally:
-        await admin.close()
-    await upgrade(database_url)
-    engine = make_engine(database_url, pool_size=1)
-    async with make_sessionmaker(engine)() as session, session.begin():
-        await load_demo_data(session, today=datetime.now(UTC).date())
-    await engine.dispose()
+    await fresh_demo_database(database_url, datetime.now(UTC).date())
     connection = await connect(database_url)
     try:
         await connection.execute(
