@@ -1,0 +1,61 @@
+"""The request's session is released once, after every user of it: close() waits for the
+statement in flight, and a field that outlives the answer gets no new session."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from resolvers.context import Context, RequestFinished
+from resolvers.principal import Principal
+from tests.conftest import FixedClock
+
+
+class FakeSession:
+    def __init__(self, events: list[str]) -> None:
+        self.events = events
+
+    async def close(self) -> None:
+        self.events.append("closed")
+
+
+def context_with(events: list[str]) -> Context:
+    def sessionmaker() -> Any:
+        events.append("opened")
+        return FakeSession(events)
+
+    return Context(
+        principal=Principal(), clock=FixedClock(), request_id="r", sessionmaker=sessionmaker
+    )
+
+
+async def test_close_waits_for_the_statement_in_flight() -> None:
+    events: list[str] = []
+    context = context_with(events)
+    reading = asyncio.Event()
+
+    async def sibling() -> None:
+        async with context.db():
+            reading.set()
+            await asyncio.sleep(0.05)  # a statement still running when the answer is ready
+            events.append("read")
+
+    task = asyncio.create_task(sibling())
+    await reading.wait()
+    await context.close()
+    await task
+    assert events == ["opened", "read", "closed"]
+
+
+async def test_a_field_that_outlives_the_request_gets_no_session() -> None:
+    events: list[str] = []
+    context = context_with(events)
+    async with context.db():
+        pass
+    await context.close()
+    with pytest.raises(RequestFinished):
+        async with context.db():
+            pass
+    assert events == ["opened", "closed"]  # no second session was opened
