@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Hashable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
@@ -40,56 +40,30 @@ class Clock(Protocol):
 LicenseSigner = Callable[[LicenseGrant], tuple[str, str]]
 
 
-@dataclass
-class Context:
-    principal: Principal
-    clock: Clock
-    request_id: str
-    sessionmaker: async_sessionmaker[AsyncSession]
-    license_jwks: dict[str, Any] = field(default_factory=dict)  # public license keys
-    sign_license: LicenseSigner | None = None  # None when no signing key is configured
-    # checks a license presented to the service on a day (raises LicenseRefusedError)
-    verify_license: Callable[[str, date | None], LicenseGrant] | None = None
-    limits: Limits = field(default_factory=Limits)  # what one request may ask for
-    client: str = "unknown"  # the peer address (resolvers.rates limits anonymous calls by it)
-    rates: RateLimits = field(default_factory=RateLimits)  # the process's, from the view
-    _session: AsyncSession | None = field(default=None, init=False)
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
-    _closed: bool = field(default=False, init=False)
-    loaders: Loaders = field(init=False)
+class RequestSession:
+    """The request's one database session, shared by its fields one at a time. It holds no
+    reference back to the Context or its loaders, so a request leaves no reference cycle for
+    the garbage collector (the loaders point here, nothing here points at them)."""
 
-    def __post_init__(self) -> None:
-        self.loaders = Loaders(self.batch)
+    __slots__ = ("_closed", "_lock", "_session", "sessionmaker")
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.sessionmaker = sessionmaker
+        self._session: AsyncSession | None = None
+        self._lock = asyncio.Lock()
+        self._closed = False
 
     @asynccontextmanager
     async def db(self) -> AsyncIterator[AsyncSession]:
-        """The request's session, one user at a time: strawberry resolves sibling fields
-        concurrently, and a session (like its connection) serves one statement at a time.
-        Raises RequestFinished once the request has closed it (a sibling outlived it)."""
+        """The session, one user at a time: strawberry resolves sibling fields concurrently,
+        and a session (like its connection) serves one statement at a time. Raises
+        RequestFinished once the request has closed it (a sibling outlived it)."""
         async with self._lock:
             if self._closed:
                 raise RequestFinished
             if self._session is None:
                 self._session = self.sessionmaker()
             yield self._session
-
-    @asynccontextmanager
-    async def transaction(self, *, commit: bool = True) -> AsyncIterator[AsyncSession]:
-        """The request's session for one mutation: committed when the block ends, rolled back
-        (nothing written) when it raises. With `commit=False` (a preview) it is rolled back
-        either way; the objects it loaded or wrote keep the values they had at the end."""
-        async with self.db() as session:
-            try:
-                yield session
-            except BaseException:
-                await session.rollback()
-                raise
-            if commit:
-                await session.commit()
-            else:
-                await number_pending(session)  # the numbers the commit would give
-                session.expunge_all()
-                await session.rollback()
 
     def batch(self, load: Callable[[AsyncSession, Sequence[K]], Any]) -> DataLoader[K, Any]:
         """A DataLoader whose batch function gets the request's session."""
@@ -113,3 +87,49 @@ class Context:
             session, self._session = self._session, None
         if session is not None:
             await session.close()
+
+
+@dataclass
+class Context:
+    principal: Principal
+    clock: Clock
+    request_id: str
+    sessionmaker: async_sessionmaker[AsyncSession]
+    license_jwks: dict[str, Any] = field(default_factory=dict)  # public license keys
+    sign_license: LicenseSigner | None = None  # None when no signing key is configured
+    # checks a license presented to the service on a day (raises LicenseRefusedError)
+    verify_license: Callable[[str, date | None], LicenseGrant] | None = None
+    limits: Limits = field(default_factory=Limits)  # what one request may ask for
+    client: str = "unknown"  # the peer address (resolvers.rates limits anonymous calls by it)
+    rates: RateLimits = field(default_factory=RateLimits)  # the process's, from the view
+    session: RequestSession = field(init=False)
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.session = RequestSession(self.sessionmaker)
+        self.loaders = Loaders(self.session.batch)
+
+    def db(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """The request's session, one user at a time (see RequestSession.db)."""
+        return self.session.db()
+
+    @asynccontextmanager
+    async def transaction(self, *, commit: bool = True) -> AsyncIterator[AsyncSession]:
+        """The request's session for one mutation: committed when the block ends, rolled back
+        (nothing written) when it raises. With `commit=False` (a preview) it is rolled back
+        either way; the objects it loaded or wrote keep the values they had at the end."""
+        async with self.db() as session:
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                raise
+            if commit:
+                await session.commit()
+            else:
+                await number_pending(session)  # the numbers the commit would give
+                session.expunge_all()
+                await session.rollback()
+
+    async def close(self) -> None:
+        await self.session.close()

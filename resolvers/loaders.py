@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from datetime import date
 from itertools import groupby
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
@@ -151,42 +151,56 @@ def _active_subscription(column: Any) -> Load[int, Subscription | None]:
     return load
 
 
+class _Loader(Generic[K, V]):
+    """A loader of `Loaders`: its batch function is made once, at import; the DataLoader is
+    made on the first use in a request (most requests use a few of them)."""
+
+    def __init__(self, load: Load[K, V]) -> None:
+        self.load = chunked(load)
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, loaders: Loaders, owner: type | None = None) -> DataLoader[K, V]:
+        loader = loaders.factory(self.load)
+        loaders.__dict__[self.name] = loader  # found there from now on, before this
+        return loader
+
+
 class Loaders:
     """Named `<thing>_by_<key>`; created per request so no cache outlives its caller."""
 
     def __init__(self, factory: BatchFactory) -> None:
-        def batch(load: Load[K, V]) -> DataLoader[K, V]:
-            return factory(chunked(load))
+        self.factory = factory
 
-        self.customer_by_id = batch(_by_id(Customer))
-        self.namespace_by_id = batch(_by_id(Namespace))
-        self.instance_by_id = batch(_by_id(Instance))
-        self.subscription_by_id = batch(_by_id(Subscription))
-        self.plan_by_id = batch(_by_id(Plan))
-        self.price_by_id = batch(_by_id(Price))
-        self.add_on_by_id = batch(_by_id(AddOn))
-        self.add_on_price_by_id = batch(_by_id(AddOnPrice))
-        self.prices_by_plan = batch(_prices(Price))
-        self.prices_by_add_on = batch(_prices(AddOnPrice))
-        self.namespaces_by_customer = batch(_grouped(Namespace, Namespace.customer_id))
-        self.instances_by_customer = batch(_grouped(Instance, Instance.customer_id))
-        self.subscription_pages_by_customer = batch(_pages(Subscription, Subscription.customer_id))
-        self.active_subscription_by_namespace = batch(
-            _active_subscription(Subscription.namespace_id)
-        )
-        self.active_subscription_by_instance = batch(_active_subscription(Subscription.instance_id))
-        self.user_by_id = batch(_by_id(GitlabUser))
-        self.memberships_by_namespace_user = batch(reaching_memberships)
-        self.invoice_by_id = batch(_by_id(Invoice))
-        self.lines_by_invoice = batch(lines_by_invoice)
-        self.payments_by_invoice = batch(payments_by_invoice)
-        self.invoice_pages_by_customer = batch(_pages(Invoice, Invoice.customer_id))
-        self.invoice_pages_by_subscription = batch(_pages(Invoice, Invoice.subscription_id))
-        self.add_ons_by_subscription = batch(add_ons_by_subscription)
-        self.license_pages_by_instance = batch(_pages(License, License.instance_id))
-        self.license_by_id = batch(_by_id(License))
-        self.sync_report_pages_by_instance = batch(_pages(SyncReport, SyncReport.instance_id))
-        self.sync_report_by_id = batch(_by_id(SyncReport))
+    customer_by_id = _Loader(_by_id(Customer))
+    namespace_by_id = _Loader(_by_id(Namespace))
+    instance_by_id = _Loader(_by_id(Instance))
+    subscription_by_id = _Loader(_by_id(Subscription))
+    plan_by_id = _Loader(_by_id(Plan))
+    price_by_id = _Loader(_by_id(Price))
+    add_on_by_id = _Loader(_by_id(AddOn))
+    add_on_price_by_id = _Loader(_by_id(AddOnPrice))
+    prices_by_plan = _Loader(_prices(Price))
+    prices_by_add_on = _Loader(_prices(AddOnPrice))
+    namespaces_by_customer = _Loader(_grouped(Namespace, Namespace.customer_id))
+    instances_by_customer = _Loader(_grouped(Instance, Instance.customer_id))
+    subscription_pages_by_customer = _Loader(_pages(Subscription, Subscription.customer_id))
+    active_subscription_by_namespace = _Loader(_active_subscription(Subscription.namespace_id))
+    active_subscription_by_instance = _Loader(_active_subscription(Subscription.instance_id))
+    user_by_id = _Loader(_by_id(GitlabUser))
+    memberships_by_namespace_user = _Loader(reaching_memberships)
+    invoice_by_id = _Loader(_by_id(Invoice))
+    lines_by_invoice = _Loader(lines_by_invoice)
+    payments_by_invoice = _Loader(payments_by_invoice)
+    invoice_pages_by_customer = _Loader(_pages(Invoice, Invoice.customer_id))
+    invoice_pages_by_subscription = _Loader(_pages(Invoice, Invoice.subscription_id))
+    add_ons_by_subscription = _Loader(add_ons_by_subscription)
+    license_pages_by_instance = _Loader(_pages(License, License.instance_id))
+    license_by_id = _Loader(_by_id(License))
+    sync_report_pages_by_instance = _Loader(_pages(SyncReport, SyncReport.instance_id))
+    sync_report_by_id = _Loader(_by_id(SyncReport))
 
 
 async def required(loader: DataLoader[K, V | None], key: K | None) -> V:

@@ -4,6 +4,8 @@ statement in flight, and a field that outlives the answer gets no new session.""
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from typing import Any
 
 import pytest
@@ -59,3 +61,26 @@ async def test_a_field_that_outlives_the_request_gets_no_session() -> None:
         async with context.db():
             pass
     assert events == ["opened", "closed"]  # no second session was opened
+
+
+async def test_a_request_leaves_no_reference_cycle() -> None:
+    # given a context whose loader has been used
+    events: list[str] = []
+    context = context_with(events)
+
+    async def load(session: Any, keys: Any) -> list[str]:
+        return [f"row {key}" for key in keys]
+
+    loader = context.session.batch(load)
+    assert await loader.load(1) == "row 1"
+    _ = context.loaders.customer_by_id  # made on first use
+    await context.close()
+    gone = weakref.ref(context)
+    # when the request lets go of it, with the cyclic collector off
+    gc.disable()
+    try:
+        del context, loader
+        # then reference counting alone frees it: nothing for the collector to walk
+        assert gone() is None
+    finally:
+        gc.enable()
