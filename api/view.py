@@ -11,6 +11,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+import orjson
 import strawberry
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError, OperationDefinitionNode, parse
@@ -144,6 +145,10 @@ class BillingGraphQL(GraphQL[Context, None]):
 
     def decode_json(self, data: str | bytes) -> object:
         return decode_json(data)
+
+    def encode_json(self, data: object) -> bytes:
+        """Answers are encoded by orjson: the same compact JSON, several times faster."""
+        return orjson.dumps(data)
 
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
