@@ -100,3 +100,21 @@ def create_app(
         ],
         lifespan=lifespan,
     )
+
+
+def served_app() -> Starlette:
+    """The app `billing serve` runs in each worker process: settings from the environment
+    (the command has put the database's URL there), an engine of the worker's own."""
+    from api.clock import SystemClock
+    from api.settings import load_settings
+    from db.engine import make_engine
+
+    settings = load_settings()
+    if settings.database_url is None:
+        raise ConfigError("DATABASE_URL: `billing serve` sets it for its workers")
+    engine = make_engine(
+        settings.database_url,
+        idle_in_transaction_timeout_ms=settings.idle_in_transaction_timeout_ms,
+        statement_timeout_ms=settings.statement_timeout_ms,
+    )
+    return create_app(settings, engine, clock=SystemClock())

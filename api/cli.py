@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -39,26 +40,22 @@ async def _checked(url: str, *, migrated: bool) -> None:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
-    from api.app import create_app
-
     url = database_url(settings)
     asyncio.run(_checked(url, migrated=True))
-    engine = make_engine(
-        url,
-        idle_in_transaction_timeout_ms=settings.idle_in_transaction_timeout_ms,
-        statement_timeout_ms=settings.statement_timeout_ms,
-    )
-    app = create_app(settings, engine, clock=SystemClock())
+    # each worker builds its app (and its pool) from the environment: the same URL, also
+    # that of the embedded PostgreSQL this process started and keeps running
+    os.environ["DATABASE_URL"] = url
     print(f"GraphiQL on http://{args.host or settings.host}:{args.port or settings.port}/graphql")
     # uvicorn re-raises SIGTERM after its graceful shutdown; leaving through SystemExit instead
     # runs the atexit hook that stops the embedded PostgreSQL with us.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(
-        app,
+        "api.app:served_app",
+        factory=True,
         host=args.host or settings.host,
         port=args.port or settings.port,
         log_level=settings.log_level.lower(),
-        workers=1,
+        workers=args.workers,
         # h11, not httptools: httptools buffers headers of any size (5 MB were accepted);
         # h11 refuses a request whose headers stay incomplete past this size
         http="h11",
@@ -250,6 +247,14 @@ def parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the GraphQL API and GraphiQL")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        choices=range(1, 65),
+        metavar="N",
+        help="worker processes, each with its own connection pool (default 1)",
+    )
     serve.set_defaults(run=cmd_serve)
 
     database = commands.add_parser("db", help="database maintenance")

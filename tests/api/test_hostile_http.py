@@ -374,7 +374,7 @@ async def test_path_traversal_under_the_asset_route_is_404(app: Any, path: bytes
 # -- `billing serve`: no server header, bounded request headers ------------------------------
 
 
-async def test_billing_serve_bounds_headers_and_names_no_server(
+async def test_billing_serve_runs_workers_bounds_headers_and_names_no_server(
     database_url: str, unused_port: int
 ) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BILLING_")}
@@ -384,18 +384,30 @@ async def test_billing_serve_bounds_headers_and_names_no_server(
         "serve",
         "--port",
         str(unused_port),
+        "--workers",
+        "2",
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{unused_port}") as c:
-            for _ in range(200):
+            for _ in range(600):
                 try:
                     healthz = await c.get("/healthz")
                     break
                 except httpx.TransportError:
                     await asyncio.sleep(0.05)
+            # two workers, each with its own app and pool, answer on the one port
+            workers = subprocess.run(
+                ["ps", "-o", "pid=", "--ppid", str(server.pid)],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout.split()
+            assert len(workers) >= 2
+            answer = await c.post("/graphql", json={"query": "{ __typename }"})
+            assert answer.json()["data"] == {"__typename": "Query"}
             assert "server" not in healthz.headers
             assert SECURITY.items() <= healthz.headers.items()
             large = await c.get("/healthz", headers={"x-padding": "a" * 20_000})

@@ -4,7 +4,6 @@ not a masked internal error; /readyz answers 503 when the pool has no connection
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -15,8 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 
 import resolvers.accounts
 import resolvers.catalog
-from api import cli
-from api.app import create_app
+from api.app import create_app, served_app
 from api.settings import Settings
 from db.engine import async_url, make_engine
 from resolvers.context import Context
@@ -72,21 +70,16 @@ async def test_a_cancelled_statement_is_query_timeout(
 
 
 def test_billing_serve_gives_its_engine_the_statement_timeout(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # `billing serve` runs `served_app` in each worker, from the environment it set
     engines: list[dict[str, Any]] = []
-
-    async def checked(url: str, *, migrated: bool) -> None:
-        return None
-
-    monkeypatch.setattr(cli, "_checked", checked)
-    monkeypatch.setattr(cli, "make_engine", lambda url, **kwargs: engines.append(kwargs))
+    monkeypatch.setattr("db.engine.make_engine", lambda url, **kwargs: engines.append(kwargs))
     monkeypatch.setattr("api.app.create_app", lambda *args, **kwargs: None)
-    monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: None)
-    monkeypatch.setattr("signal.signal", lambda *args: None)
-    settings.database_url = "postgresql://nobody@127.0.0.1:9/nothing"
-    settings.statement_timeout_ms = 2500
-    cli.cmd_serve(settings, argparse.Namespace(host=None, port=None))
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:9/nothing")
+    monkeypatch.setenv("BILLING_JWT_SECRET", "s" * 40)
+    monkeypatch.setenv("BILLING_STATEMENT_TIMEOUT_MS", "2500")
+    served_app()
     assert engines == [{"idle_in_transaction_timeout_ms": 60_000, "statement_timeout_ms": 2500}]
 
 
