@@ -4,6 +4,7 @@ security headers. See docs/limits.md, "HTTP requests"."""
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -11,6 +12,7 @@ import re
 import socket
 import subprocess
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -374,6 +376,16 @@ async def test_path_traversal_under_the_asset_route_is_404(app: Any, path: bytes
 # -- `billing serve`: no server header, bounded request headers ------------------------------
 
 
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (from /proc: field 4 of stat is the parent)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
 async def test_billing_serve_runs_workers_bounds_headers_and_names_no_server(
     database_url: str, unused_port: int
 ) -> None:
@@ -399,13 +411,7 @@ async def test_billing_serve_runs_workers_bounds_headers_and_names_no_server(
                 except httpx.TransportError:
                     await asyncio.sleep(0.05)
             # two workers, each with its own app and pool, answer on the one port
-            workers = subprocess.run(
-                ["ps", "-o", "pid=", "--ppid", str(server.pid)],
-                capture_output=True,
-                text=True,
-                check=False,
-            ).stdout.split()
-            assert len(workers) >= 2
+            assert len(_children(server.pid)) >= 2
             answer = await c.post("/graphql", json={"query": "{ __typename }"})
             assert answer.json()["data"] == {"__typename": "Query"}
             assert "server" not in healthz.headers
