@@ -27,6 +27,12 @@ def is_database_outage(error: BaseException) -> bool:
     return any(_is_outage(e) for e in _chain(error))
 
 
+def is_connection_lost(error: BaseException) -> bool:
+    """True when `error` says a pooled connection turned out dead (the database restarted or
+    dropped it): SQLAlchemy has discarded it, so trying again gets a fresh one."""
+    return any(isinstance(e, exc.DBAPIError) and e.connection_invalidated for e in _chain(error))
+
+
 def is_query_timeout(error: BaseException) -> bool:
     """True when `error`, or an exception it was raised from, is a statement PostgreSQL
     cancelled: past the engine's `statement_timeout` (or cancelled by an operator)."""

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import strawberry
@@ -27,7 +27,12 @@ from strawberry.types.unset import UNSET
 
 from api.auth import InvalidToken, principal_from_token
 from api.graphiql import GraphiQLPage
-from api.outage import is_aborted_transaction, is_database_outage, is_query_timeout
+from api.outage import (
+    is_aborted_transaction,
+    is_connection_lost,
+    is_database_outage,
+    is_query_timeout,
+)
 from api.request import bad_request, check_query, decode_json, graphql_request, read_body
 from api.settings import Settings
 from billing.licenses import LicenseGrant
@@ -106,24 +111,13 @@ class BillingGraphQL(GraphQL[Context, None]):
                 },
             )
         request.state.request_id = request_id
-        request.state.database_unavailable = False
-        context = Context(
-            principal=principal,
-            clock=self.clock,
-            request_id=request_id,
-            sessionmaker=self.sessionmaker,
-            license_jwks=self.license_jwks,
-            sign_license=self.sign_license,
-            verify_license=self.verify_license,
-            limits=self.limits,
-            client=request.client.host if request.client else "unknown",
-            rates=self.rates,
-        )
         started = time.perf_counter()
-        try:
-            response: Response = await super().run(request, context, root_value)
-        finally:
-            await context.close()
+        response, wrote = await self._execute(request, principal, root_value)
+        if request.state.connection_lost and not wrote:
+            # a read met a pooled connection the database had dropped (a restart, say): the
+            # pool has let it go, so the read runs once more on a fresh one
+            log.info("connection lost, read retried [request %s]", request_id)
+            response, wrote = await self._execute(request, principal, root_value)
         if request.state.database_unavailable:
             response.status_code = 503
         elif (retry_after := getattr(request.state, "retry_after", None)) is not None:
@@ -133,6 +127,29 @@ class BillingGraphQL(GraphQL[Context, None]):
         # time spent in the app (auth, GraphQL, database), for clients and load tests
         response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
         return response
+
+    async def _execute(
+        self, request: Request, principal: Principal, root_value: Any
+    ) -> tuple[Response, bool]:
+        """The request run with a Context of its own; whether it began to write."""
+        request.state.database_unavailable = request.state.connection_lost = False
+        context = Context(
+            principal=principal,
+            clock=self.clock,
+            request_id=request.state.request_id,
+            sessionmaker=self.sessionmaker,
+            license_jwks=self.license_jwks,
+            sign_license=self.sign_license,
+            verify_license=self.verify_license,
+            limits=self.limits,
+            client=request.client.host if request.client else "unknown",
+            rates=self.rates,
+        )
+        try:
+            response: Response = await super().run(request, context, root_value)
+        finally:
+            await context.close()
+        return response, context.wrote
 
     def _principal(self, request: Request) -> Principal:
         header = request.headers.get("authorization")
@@ -156,8 +173,10 @@ class BillingGraphQL(GraphQL[Context, None]):
         """One operation, checked as the GraphQL-over-HTTP spec asks (api/request.py); a
         JSON body is read only up to `max_body_bytes`."""
         content_type, _ = parse_content_type(request.content_type or "")
+        starlette_request: Request = request._request  # type: ignore[attr-defined]
+        if (read := getattr(starlette_request.state, "graphql_request", None)) is not None:
+            return cast(GraphQLRequestData, read)  # run again: the body was read once
         if request.method == "POST" and "application/json" in content_type:
-            starlette_request: Request = request._request  # type: ignore[attr-defined]
             body = await read_body(
                 starlette_request.stream(), request.headers, self.settings.max_body_bytes
             )
@@ -168,6 +187,7 @@ class BillingGraphQL(GraphQL[Context, None]):
                 raise bad_request("Send one operation per request.")
             data = parsed
         check_query(data.query, self.settings.max_query_bytes)
+        starlette_request.state.graphql_request = data
         return data
 
     async def execute_single(  # noqa: PLR0917
@@ -215,6 +235,7 @@ class BillingGraphQL(GraphQL[Context, None]):
         if original is not None and is_database_outage(original):
             log.warning("database unavailable [request %s]: %r", request_id, original)
             request.state.database_unavailable = True
+            request.state.connection_lost |= is_connection_lost(original)
             return _driver_error(error, _UNAVAILABLE, "SERVICE_UNAVAILABLE", request_id)
         if original is not None and is_query_timeout(original):
             # the statement timeout is a backstop: worth a look, but the caller's to fix

@@ -46,7 +46,9 @@ def make_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        # no ping before each use (three round trips a request): a read that meets a dropped
+        # connection is run again by the view (api.view), on a fresh one
+        pool_pre_ping=False,
         connect_args={"server_settings": server_settings},
     )
 

@@ -104,6 +104,7 @@ class Context:
     rates: RateLimits = field(default_factory=RateLimits)  # the process's, from the view
     session: RequestSession = field(init=False)
     loaders: Loaders = field(init=False)
+    wrote: bool = field(default=False, init=False)  # a mutation's transaction began
 
     def __post_init__(self) -> None:
         self.session = RequestSession(self.sessionmaker)
@@ -118,6 +119,7 @@ class Context:
         """The request's session for one mutation: committed when the block ends, rolled back
         (nothing written) when it raises. With `commit=False` (a preview) it is rolled back
         either way; the objects it loaded or wrote keep the values they had at the end."""
+        self.wrote = True
         async with self.db() as session:
             try:
                 yield session

@@ -257,10 +257,12 @@ async def test_headers_over_the_limit_are_431(
 # -- a database outage: 503 SERVICE_UNAVAILABLE ----------------------------------------------
 
 
-async def graphql_on(settings: Settings, engine: Any, **kwargs: Any) -> httpx.Response:
+async def graphql_on(
+    settings: Settings, engine: Any, query: str = PLANS, **kwargs: Any
+) -> httpx.Response:
     app = create_app(settings, engine, clock=FixedClock(), dispose_engine=False, **kwargs)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-        return await c.post("/graphql", json={"query": PLANS})
+        return await c.post("/graphql", json={"query": query})
 
 
 async def test_an_unreachable_database_is_503(settings: Settings) -> None:
@@ -288,8 +290,13 @@ async def test_a_lost_connection_is_503(settings: Settings, database_url: str) -
         admin = await asyncpg.connect(_libpq(database_url))
         await admin.execute("SELECT pg_terminate_backend($1)", pid)
         await admin.close()
+        # a write (a read would run again on a fresh connection: test_request_lifecycle)
         response = await graphql_on(
-            settings, engine, sessionmaker=async_sessionmaker(bind=connection)
+            settings,
+            engine,
+            'mutation { licenseActivate(input: {activationCode: "x", instanceId: "i", '
+            'hostname: "h", version: "17.0"}) { __typename } }',
+            sessionmaker=async_sessionmaker(bind=connection),
         )
     await engine.dispose()
     assert refusal(response) == (503, "SERVICE_UNAVAILABLE")

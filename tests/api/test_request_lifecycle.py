@@ -102,3 +102,50 @@ async def test_the_services_connections_end_idle_transactions(
             assert shown.scalar_one() == "1500ms"
     finally:
         await engine.dispose()
+
+
+async def _drop_connections(url: str) -> int:
+    """What a database restart does to a pool: every connection it holds is gone."""
+    database = make_url(url).database
+    libpq = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(libpq)
+    try:
+        return len(
+            await connection.fetch(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = $1 AND pid <> pg_backend_pid()",
+                database,
+            )
+        )
+    finally:
+        await connection.close()
+
+
+async def test_a_read_that_meets_a_dropped_connection_runs_again(
+    real_app: tuple[httpx.AsyncClient, str],
+) -> None:
+    client, url = real_app
+    query = {"query": '{ plans(currency: "USD") { code } }'}
+    # given a pool holding a connection, which the database then drops (no ping checks it)
+    assert (await client.post("/graphql", json=query)).status_code == 200
+    assert await _drop_connections(url) >= 1
+    # when a read meets it, then it is run again on a fresh connection and answers
+    response = await client.post("/graphql", json=query)
+    assert response.status_code == 200
+    assert [p["code"] for p in response.json()["data"]["plans"]] == ["free", "premium", "ultimate"]
+
+
+async def test_a_write_that_meets_a_dropped_connection_is_not_run_again(
+    real_app: tuple[httpx.AsyncClient, str], token: Callable[..., str]
+) -> None:
+    client, url = real_app
+    assert (await client.post("/graphql", json={"query": "{ plans { code } }"})).status_code == 200
+    assert await _drop_connections(url) >= 1
+    mutation = """mutation { subscriptionSetAutoRenew(input: {
+        subscriptionId: "U3Vic2NyaXB0aW9uOjE=", autoRenew: false}) { __typename } }"""
+    response = await client.post(
+        "/graphql", json={"query": mutation}, headers={"Authorization": f"Bearer {token('admin')}"}
+    )
+    # whether it was applied is for the caller to check (its idempotency key makes a retry safe)
+    assert response.status_code == 503
+    assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
