@@ -7,10 +7,21 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import sys
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from harness import CONCURRENCY, SECONDS, SEQUENTIAL, TABLE_HEAD, connect, measure, served
+from harness import (
+    CONCURRENCY,
+    SECONDS,
+    SEQUENTIAL,
+    TABLE_HEAD,
+    Request,
+    connect,
+    served,
+)
+from harness import measure as measure_one
 
 from api.auth import mint_token
 from api.settings import load_settings
@@ -22,6 +33,10 @@ SEATS = '{ namespace(path: "big") { subscription { seatsInUse maxSeatsUsed seats
 PAGE = """query($sort: BillableMemberSort!, $after: String) { namespace(path: "big") {
   billableMembers(sort: $sort, first: 100, after: $after) {
     pageInfo { endCursor } edges { node { username name highestRole membershipType } } } } }"""
+# the seat page of issue 10 (and bench/compare.py): the page with its users' state
+SEAT_PAGE = """{ namespace(path: "big") { billableMembers(first: 100) {
+  edges { node { username name lastActivityOn highestRole membershipType user { state } } }
+  pageInfo { endCursor hasNextPage } } } }"""
 UPSERT = """mutation($records: [MembershipInput!]!) { membershipsUpsert(input: {records: $records})
   { __typename ... on BatchWriteSuccess { changed } } }"""
 
@@ -73,7 +88,8 @@ def upsert_request(i: int) -> dict[str, Any]:
     }
 
 
-async def main() -> None:
+async def main(only: list[str]) -> None:
+    """Every request kind, or those whose name contains one of `only` (case-insensitive)."""
     database_url = os.environ["DATABASE_URL"]
     secret = os.environ.setdefault("BILLING_JWT_SECRET", secrets.token_urlsafe(48))
     settings = load_settings(_env_file=None, jwt_secret=secret)
@@ -88,24 +104,27 @@ async def main() -> None:
             f"{CONCURRENCY} clients for {SECONDS:.0f} s\n"
         )
         print(TABLE_HEAD)
-        await measure(client, "seatsInUse (GraphQL)", lambda i: {"query": SEATS}, token)
+
+        def measure(name: str, request: Request) -> Awaitable[None]:
+            if only and not any(o.lower() in name.lower() for o in only):
+                return asyncio.sleep(0)
+            return measure_one(client, name, request, token)
+
+        await measure("seatsInUse (GraphQL)", lambda i: {"query": SEATS})
+        await measure("seat page with user { state } (issue 10)", lambda i: {"query": SEAT_PAGE})
         for sort in MemberSort:
             await measure(
-                client,
                 f"billableMembers first page, {sort.name}",
                 lambda i, s=sort: {"query": PAGE, "variables": {"sort": s.name}},
-                token,
             )
             await measure(
-                client,
                 f"billableMembers page at 50,000, {sort.name}",
                 lambda i, s=sort: {
                     "query": PAGE,
                     "variables": {"sort": s.name, "after": cursors[s]},
                 },
-                token,
             )
-        await measure(client, "membershipsUpsert, 1000 memberships", upsert_request, token)
+        await measure("membershipsUpsert, 1000 memberships", upsert_request)
 
 
 async def big_namespace_id(database_url: str) -> int:
@@ -117,4 +136,4 @@ async def big_namespace_id(database_url: str) -> int:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1:]))

@@ -8,21 +8,75 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, literal_column, or_, select, text, tuple_
+from sqlalchemy import Table, and_, func, literal_column, or_, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from db.tables import BillableMember, GitlabUser
 
+# Core tables, not ORM entities: a page reads plain rows into the records below
+_MEMBER: Table = BillableMember.__table__  # type: ignore[attr-defined]
+_USER: Table = GitlabUser.__table__  # type: ignore[attr-defined]
+
 SORT_KEYS: dict[str, Any] = {
-    "name": col(BillableMember.name),
-    "joined_at": col(BillableMember.joined_at),
-    "access_level": col(BillableMember.access_level),
+    "name": _MEMBER.c.name,
+    "joined_at": _MEMBER.c.joined_at,
+    "access_level": _MEMBER.c.access_level,
     # the same expression as the index billable_member_by_activity, so the index serves it
     "last_activity_on": func.coalesce(
-        col(BillableMember.last_activity_on), literal_column("DATE '0001-01-01'")
+        _MEMBER.c.last_activity_on, literal_column("DATE '0001-01-01'")
     ),
 }
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """A row of gitlab_user, read alongside the rows that show it."""
+
+    id: int
+    gitlab_id: int
+    username: str
+    name: str
+    public_email: str | None
+    state: str
+    user_type: str
+    last_activity_on: date | None
+    last_sign_in_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRecord:
+    """A row of billable_member with the value it sorts by (the cursor's key) and, when the
+    page asked for it, the member's user."""
+
+    namespace_id: int
+    user_id: int
+    access_level: int
+    membership_type: str
+    joined_at: datetime
+    username: str
+    name: str
+    public_email: str | None
+    last_activity_on: date | None
+    sort_value: Any
+    user: UserRecord | None
+
+
+_MEMBER_COLUMNS = [
+    _MEMBER.c[f]
+    for f in (
+        "namespace_id",
+        "user_id",
+        "access_level",
+        "membership_type",
+        "joined_at",
+        "username",
+        "name",
+        "public_email",
+        "last_activity_on",
+    )
+]
+_USER_COLUMNS = [_USER.c[f] for f in UserRecord.__dataclass_fields__]
 
 
 async def billable_members_page(
@@ -34,20 +88,23 @@ async def billable_members_page(
     after: tuple[Any, int] | None,
     limit: int,
     search: str | None,
-) -> list[tuple[BillableMember, Any]]:
+    with_users: bool = False,
+) -> list[MemberRecord]:
     """One keyset page of a namespace's billable members ordered by `key` then user id
-    (both descending, or both ascending), after the cursor `(key value, user id)`. Returns
-    each row with its key value, for the next cursor."""
+    (both descending, or both ascending), after the cursor `(key value, user id)`, in one
+    statement; `with_users` joins each member's gitlab_user row into `MemberRecord.user`."""
     sort = SORT_KEYS[key]
-    user = col(BillableMember.user_id)
-    query = select(BillableMember, sort).where(col(BillableMember.namespace_id) == namespace_id)
+    user = _MEMBER.c.user_id
+    columns = [*_MEMBER_COLUMNS, sort, *(_USER_COLUMNS if with_users else ())]
+    source = _MEMBER.join(_USER, _USER.c.id == user) if with_users else _MEMBER
+    query = select(*columns).select_from(source).where(_MEMBER.c.namespace_id == namespace_id)
     if search:
         pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(
             or_(
-                col(BillableMember.username).ilike(pattern),
-                col(BillableMember.name).ilike(pattern),
-                col(BillableMember.public_email).ilike(pattern),
+                _MEMBER.c.username.ilike(pattern),
+                _MEMBER.c.name.ilike(pattern),
+                _MEMBER.c.public_email.ilike(pattern),
             )
         )
     if after is not None:
@@ -55,7 +112,13 @@ async def billable_members_page(
         query = query.where(position < after if descending else position > after)
     order = (sort.desc(), user.desc()) if descending else (sort.asc(), user.asc())
     rows = await session.execute(query.order_by(*order).limit(limit))
-    return [(member, value) for member, value in rows.all()]
+    return [_member_record(row, with_users) for row in rows.all()]
+
+
+def _member_record(values: Sequence[Any], with_user: bool) -> MemberRecord:
+    width = len(_MEMBER_COLUMNS) + 1  # the member's columns and the sort value
+    user = UserRecord(*values[width:]) if with_user else None
+    return MemberRecord(*(*values[:width], user))
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from billing.seats import (
     seat_decision,
 )
 from db.members import (
+    MemberRecord,
     MemberTotals,
     ReachingMembership,
     billable_members_page,
@@ -26,7 +27,7 @@ from db.members import (
     user_by_username,
 )
 from db.snapshots import snapshot_history
-from db.tables import BillableMember, GitlabUser, Namespace, SeatSnapshot
+from db.tables import GitlabUser, Namespace, SeatSnapshot
 from resolvers.context import Context
 from resolvers.errors import BadUserInput
 from resolvers.limits import search_term
@@ -67,8 +68,10 @@ async def billable_members(
     after: tuple[Any, int] | None,
     limit: int,
     search: str | None,
-) -> list[tuple[BillableMember, Any]]:
-    """A keyset page of the namespace's billable members (the caller may read the namespace)."""
+    with_users: bool = False,
+) -> list[MemberRecord]:
+    """A keyset page of the namespace's billable members (the caller may read the namespace),
+    in one statement; `with_users` when the page shows their users (joined, not loaded)."""
     assert namespace.id is not None
     search = search_term(search)
     key, descending = SORTS[sort]
@@ -81,6 +84,7 @@ async def billable_members(
             after=after,
             limit=limit,
             search=search,
+            with_users=with_users,
         )
 
 

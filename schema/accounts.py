@@ -19,7 +19,6 @@ from schema.base import (
     Info,
     decode_cursor,
     keyset_connection,
-    page_info,
     page_size,
     resolve_nodes_by_id,
     visible_nodes,
@@ -28,10 +27,9 @@ from schema.catalog import AddOn, Plan, Price
 from schema.errors import user_error
 from schema.invoices import Invoice
 from schema.licenses import License, LicenseType, SyncReport
+from schema.lookahead import selects
 from schema.members import (
-    BillableMember,
     BillableMemberConnection,
-    BillableMemberEdge,
     BillableMemberSort,
     MemberRole,
     MembersChangePreview,
@@ -40,8 +38,8 @@ from schema.members import (
     SeatUsage,
     User,
     UserStatistics,
+    billable_member_connection,
     decode_member_cursor,
-    encode_member_cursor,
     membership_details,
 )
 from schema.usage import Granularity, Metric, UsageReport
@@ -157,16 +155,9 @@ class Namespace(relay.Node):
             after=decode_member_cursor(sort, after),
             limit=limit + 1,
             search=search,
+            with_users=selects(info, "edges", "node", "user"),
         )
-        edges = [
-            BillableMemberEdge(
-                cursor=encode_member_cursor(sort, value, row.user_id), node=BillableMember.of(row)
-            )
-            for row, value in rows[:limit]
-        ]
-        return BillableMemberConnection(
-            edges=edges, page_info=page_info([e.cursor for e in edges], len(rows) > limit)
-        )
+        return billable_member_connection(rows, limit, sort)
 
     @strawberry.field(
         description="Whether this user takes a seat here, and every reason why not. Null for"

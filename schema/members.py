@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import datetime
 import json
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from typing import Annotated, Any, TypeAlias
 
 import strawberry
@@ -16,11 +16,11 @@ from billing.seats import MembershipType as DomainMembershipType
 from billing.seats import UserState as DomainUserState
 from billing.seats import UserType as DomainUserType
 from db import tables
-from db.members import ReachingMembership
+from db.members import MemberRecord, ReachingMembership, UserRecord
 from resolvers import member_preview, members
 from resolvers.errors import BadUserInput
 from resolvers.members import MemberSort as DomainMemberSort
-from schema.base import Info, Money, resolve_nodes_by_id
+from schema.base import Info, Money, page_info, resolve_nodes_by_id
 from schema.errors import InvalidBatch
 
 strawberry.enum(AccessLevel, name="MemberRole", description="A member's role (access level).")
@@ -50,7 +50,7 @@ class User(relay.Node):
     last_sign_in_at: datetime.datetime | None = strawberry.field(description="Last sign-in.")
 
     @classmethod
-    def of(cls, row: tables.GitlabUser) -> User:
+    def of(cls, row: tables.GitlabUser | UserRecord) -> User:
         assert row.id is not None
         return cls(
             id=row.id,
@@ -135,10 +135,18 @@ class BillableMember:
     last_joined_at: datetime.datetime = strawberry.field(
         description="When they last joined a group or project of the namespace."
     )
-    row: strawberry.Private[tables.BillableMember]
+    row: strawberry.Private[MemberRecord]
 
-    @strawberry.field(description="The user; their state is always active while billable.")
-    async def user(self, info: Info) -> User:
+    @strawberry.field(
+        description="The user; their state is always active while billable.", graphql_type=User
+    )
+    def user(self, info: Info) -> User | Awaitable[User]:
+        # the page joins the user when its selection shows it: no await, no second query
+        if self.row.user is not None:
+            return User.of(self.row.user)
+        return self._load_user(info)
+
+    async def _load_user(self, info: Info) -> User:
         return User.of(await members.user(info.context, self.row.user_id))
 
     @strawberry.field(description="Every membership of theirs reaching the namespace.")
@@ -149,7 +157,7 @@ class BillableMember:
         return membership_details(held, excludes_guests=excludes, today=info.context.clock.today())
 
     @classmethod
-    def of(cls, row: tables.BillableMember) -> BillableMember:
+    def of(cls, row: MemberRecord) -> BillableMember:
         return cls(
             username=row.username,
             name=row.name,
@@ -164,7 +172,15 @@ class BillableMember:
 
 @strawberry.type(description="A billable member and where it sits in the list.")
 class BillableMemberEdge:
-    cursor: str = strawberry.field(description="Pass as `after` to continue after this member.")
+    sort: strawberry.Private[DomainMemberSort]
+
+    # encoded only when asked for: pages usually read pageInfo.endCursor, not 100 of these
+    def _cursor(self) -> str:
+        return encode_member_cursor(self.sort, self.node.row.sort_value, self.node.row.user_id)
+
+    cursor: str = strawberry.field(
+        resolver=_cursor, description="Pass as `after` to continue after this member."
+    )
     node: BillableMember = strawberry.field(description="The member.")
 
 
@@ -172,6 +188,19 @@ class BillableMemberEdge:
 class BillableMemberConnection:
     edges: list[BillableMemberEdge] = strawberry.field(description="The members of this page.")
     page_info: relay.PageInfo = strawberry.field(description="Where this page ends.")
+
+
+def billable_member_connection(
+    rows: list[MemberRecord], limit: int, sort: DomainMemberSort
+) -> BillableMemberConnection:
+    """A connection from up to `limit + 1` rows; the extra row, if any, only tells that there
+    is a next page. Only the first and last rows' cursors are encoded here."""
+    page = rows[:limit]
+    ends = [encode_member_cursor(sort, r.sort_value, r.user_id) for r in page[:1] + page[1:][-1:]]
+    return BillableMemberConnection(
+        edges=[BillableMemberEdge(sort=sort, node=BillableMember.of(row)) for row in page],
+        page_info=page_info(ends, len(rows) > limit),
+    )
 
 
 def encode_member_cursor(sort: DomainMemberSort, value: Any, user_id: int) -> str:
