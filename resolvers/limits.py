@@ -15,7 +15,7 @@ class Limits:
     field_repeats: int = 30  # times one response name occurs in one selection, fragments merged
     fields: int = 5000  # fields one document reaches once its fragments are expanded
     tokens: int = 5000  # lexical tokens in the document
-    cost: int = 10_000  # objects a query may ask for, lists multiplied out (schema.document)
+    cost: int = 20_000  # objects a query may ask for, lists multiplied out (schema.document)
     list_items: int = 1000  # items in any one list of arguments or variables
     string_length: int = 100_000  # characters in any one string argument or variable
 

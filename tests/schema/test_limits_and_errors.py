@@ -154,11 +154,11 @@ async def test_a_query_over_its_cost_is_refused_before_it_runs(
 ) -> None:
     # given 100 customers x 100 invoices x their lines (10 assumed): the connection, then per
     # customer an edge, a node and its connection, per invoice an edge, a node and 10 lines:
-    # 1 + 100 x (3 + 100 x 12) = 120,301 objects, past the 10,000 budget
+    # 1 + 100 x (3 + 100 x 12) = 120,301 objects, past the 20,000 budget
     with count_statements() as counted:
         body = await gql(INVOICES_IN_INVOICES, {"first": 100}, token=token("admin"))
     assert body["errors"][0]["message"] == (
-        "The query costs 120301, more than the limit of 10000: ask for fewer or smaller lists."
+        "The query costs 120301, more than the limit of 20000: ask for fewer or smaller lists."
     )
     assert error_codes(body) == ["QUERY_TOO_COSTLY"]
     assert body.get("data") is None
@@ -175,7 +175,7 @@ async def test_every_answer_reports_its_cost(gql: GraphQL, token: Callable[..., 
         for c in customers
     )
     assert len(customers) == 3
-    assert body["extensions"]["cost"] == {"requested": 1231, "actual": returned, "limit": 10000}
+    assert body["extensions"]["cost"] == {"requested": 1231, "actual": returned, "limit": 20000}
 
 
 async def test_cost_counts_the_ids_asked_for(gql: GraphQL) -> None:
@@ -262,6 +262,7 @@ async def test_introspection_many_times_over_is_costed(gql: GraphQL) -> None:
     assert error_codes(body) == ["QUERY_TOO_COSTLY"]
 
 
+@pytest.mark.usefixtures("demo")
 async def test_plain_lists_cost_as_long_as_their_arguments_allow(
     gql: GraphQL, token: Callable[..., str]
 ) -> None:
@@ -269,5 +270,5 @@ async def test_plain_lists_cost_as_long_as_their_arguments_allow(
     history = 'seatUsageHistory(from: "2025-03-15", to: "2026-03-15") { date peak }'
     aliases = " ".join(f"a{i}: {history}" for i in range(30))
     body = await gql(f'{{ namespace(path: "acme") {{ {aliases} }} }}', token=token("admin"))
-    assert error_codes(body) == ["QUERY_TOO_COSTLY"]
-    assert "The query costs 10981," in body["errors"][0]["message"]
+    assert "errors" not in body
+    assert body["extensions"]["cost"]["requested"] == 10981
