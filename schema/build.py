@@ -13,6 +13,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import validate_document
 
 from resolvers.limits import Limits
+from schema.compiled import CompiledExecutionContext
 from schema.document import measure, objects_in
 from schema.input_limits import InputLimits
 from schema.query import Mutation, Query
@@ -79,6 +80,7 @@ def build_schema() -> strawberry.Schema:
         mutation=Mutation,
         config=StrawberryConfig(auto_camel_case=True, relay_max_results=100, scalar_map=SCALAR_MAP),
         extensions=[ParserCache, DocumentLimits, InputLimits],
+        execution_context_class=CompiledExecutionContext,
     )
 
 
