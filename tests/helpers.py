@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
@@ -33,3 +35,25 @@ def answer(body: dict[str, Any]) -> dict[str, Any]:
 
 def error_codes(body: dict[str, Any]) -> list[str]:
     return [error["extensions"]["code"] for error in body.get("errors", [])]
+
+
+def drawn(strategy: st.SearchStrategy[str], fixed_seed: int, count: int) -> list[str]:
+    """`count` examples of `strategy`, the same ones on every run for one seed. Only drawing
+    happens under hypothesis (generate phase, no shrinking, no database): the requests run
+    afterwards on the test's event loop, so every failure is collected."""
+    examples: list[str] = []
+
+    @seed(fixed_seed)
+    @settings(
+        max_examples=count,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(strategy)
+    def draw(example: str) -> None:
+        examples.append(example)
+
+    draw()
+    return examples

@@ -49,20 +49,22 @@ async def real_app(
     await engine.dispose()
 
 
-async def _idle_in_transaction(url: str) -> int:
-    database = make_url(url).database
+async def _on_server(url: str, sql: str) -> list[Any]:
+    """`sql` with `url`'s database name as $1, from a connection of its own."""
     libpq = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     connection = await asyncpg.connect(libpq)
     try:
-        return int(
-            await connection.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 "
-                "AND state LIKE 'idle in transaction%'",
-                database,
-            )
-        )
+        return list(await connection.fetch(sql, make_url(url).database))
     finally:
         await connection.close()
+
+
+async def _idle_in_transaction(url: str) -> int:
+    rows = await _on_server(
+        url,
+        "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND state LIKE 'idle in transaction%'",
+    )
+    return len(rows)
 
 
 async def test_failing_siblings_leak_no_connection(
@@ -106,19 +108,12 @@ async def test_the_services_connections_end_idle_transactions(
 
 async def _drop_connections(url: str) -> int:
     """What a database restart does to a pool: every connection it holds is gone."""
-    database = make_url(url).database
-    libpq = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    connection = await asyncpg.connect(libpq)
-    try:
-        return len(
-            await connection.fetch(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = $1 AND pid <> pg_backend_pid()",
-                database,
-            )
-        )
-    finally:
-        await connection.close()
+    rows = await _on_server(
+        url,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = $1 AND pid <> pg_backend_pid()",
+    )
+    return len(rows)
 
 
 async def test_a_read_that_meets_a_dropped_connection_runs_again(

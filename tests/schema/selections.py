@@ -21,8 +21,9 @@ from graphql import (
     get_named_type,
     is_leaf_type,
 )
-from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
+
+from tests.helpers import drawn
 
 MAX_DEPTH = 5
 
@@ -135,19 +136,4 @@ def reaching_query(draw: Any, schema: GraphQLSchema) -> str:
 
 def reaching_queries(schema: GraphQLSchema, role_seed: int, count: int) -> list[str]:
     """`count` queries, the same ones on every run for one seed."""
-    drawn: list[str] = []
-
-    @seed(role_seed)
-    @settings(
-        max_examples=count,
-        database=None,
-        deadline=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(reaching_query(schema))
-    def draw(document: str) -> None:
-        drawn.append(document)
-
-    draw()
-    return drawn
+    return drawn(reaching_query(schema), role_seed, count)

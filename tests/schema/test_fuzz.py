@@ -19,7 +19,6 @@ from typing import Any
 import graphql
 import httpx
 import pytest
-from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, mutations, nodes, queries
 from sqlalchemy import select, text
@@ -32,6 +31,7 @@ from db.engine import make_engine
 from db.tables import Customer
 from schema.build import schema
 from tests.conftest import FixedClock
+from tests.helpers import drawn
 
 ROLES = ("anonymous", "customer", "gitlab", "analyst", "admin")
 # documents per role: 200 take 6-15 s (5 roles: ~45 s on an idle 2-core machine);
@@ -116,24 +116,7 @@ def documents(role_seed: int, count: int) -> list[str]:
         queries(sdl, custom_scalars=SCALARS, mode=Mode.NEGATIVE),
         mutations(sdl, custom_scalars=SCALARS, mode=Mode.NEGATIVE),
     )
-    drawn: list[str] = []
-
-    # Only drawing happens under hypothesis (generate phase, no shrinking, no database): the
-    # requests run afterwards on the test's event loop, so every failure is collected.
-    @seed(role_seed)
-    @settings(
-        max_examples=count,
-        database=None,
-        deadline=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(strategy)
-    def draw(document: str) -> None:
-        drawn.append(document)
-
-    draw()
-    return drawn
+    return drawn(strategy, role_seed, count)
 
 
 @dataclass
