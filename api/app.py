@@ -20,7 +20,7 @@ from api.headers import HeaderLimit, SecurityHeaders
 from api.licenses import LicenseKeys
 from api.settings import ConfigError, Settings
 from api.view import BillingGraphQL
-from db.engine import make_sessionmaker
+from db.engine import make_read_sessionmaker, make_sessionmaker
 from resolvers.context import Clock
 from schema.build import schema
 
@@ -44,8 +44,9 @@ def create_app(
 ) -> Starlette:
     """The app serving /graphql, /healthz, /readyz and GraphiQL's files.
 
-    `sessionmaker` defaults to one on `engine`; tests pass one bound to a rolled-back
-    connection. Raises AssetsError when GraphiQL is on and its files are not right.
+    `sessionmaker` defaults to one on `engine`, and query operations then read without a
+    transaction; tests pass one bound to a rolled-back connection, used for everything.
+    Raises AssetsError when GraphiQL is on and its files are not right.
     """
     page = local_graphiql(assets_dir) if settings.graphiql else None
     license_keys = load_license_keys(settings)
@@ -53,6 +54,7 @@ def create_app(
         schema,
         settings=settings,
         sessionmaker=sessionmaker or make_sessionmaker(engine),
+        read_sessionmaker=None if sessionmaker else make_read_sessionmaker(engine),
         clock=clock,
         graphiql=page,
         license_jwks=license_keys.jwks(),
@@ -114,6 +116,9 @@ def served_app() -> Starlette:
         raise ConfigError("DATABASE_URL: `billing serve` sets it for its workers")
     engine = make_engine(
         settings.database_url,
+        # a fixed pool: connections beyond it would be opened and closed per request
+        pool_size=settings.pool_size,
+        max_overflow=0,
         idle_in_transaction_timeout_ms=settings.idle_in_transaction_timeout_ms,
         statement_timeout_ms=settings.statement_timeout_ms,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +25,34 @@ def _verification_key(settings: Settings, algorithm: str) -> Any:
 
 def principal_from_token(settings: Settings, token: str) -> Principal:
     """Verify `token` (allowed algorithms only; exp, iss, aud and sub required) into a Principal."""
+    return _verified(settings, token)[0]
+
+
+class VerifiedTokens:
+    """The tokens verified lately, so a client's next requests skip the signature check: a
+    token seen before is the same Principal until its `exp` (the time its verification
+    checked; `nbf` and `iat`, once passed, stay passed). At most `size` tokens, the oldest
+    forgotten first; a token not verified (forged, expired) is never kept."""
+
+    def __init__(self, settings: Settings, size: int = 4096) -> None:
+        self.settings = settings
+        self.size = size
+        self._tokens: dict[str, tuple[Principal, float]] = {}
+
+    def principal(self, token: str) -> Principal:
+        known = self._tokens.get(token)
+        if known is not None and time.time() < known[1]:
+            return known[0]
+        self._tokens.pop(token, None)
+        principal, expires = _verified(self.settings, token)
+        if len(self._tokens) >= self.size:
+            del self._tokens[next(iter(self._tokens))]
+        self._tokens[token] = (principal, expires)
+        return principal
+
+
+def _verified(settings: Settings, token: str) -> tuple[Principal, float]:
+    """The Principal of a verified token and the time (epoch seconds) it expires."""
     try:
         algorithm = jwt.get_unverified_header(token).get("alg")
         if algorithm not in settings.jwt_algorithms:
@@ -54,7 +83,8 @@ def principal_from_token(settings: Settings, token: str) -> Principal:
             raise InvalidToken("customer tokens need an integer customer_id claim")
     else:
         customer_id = None
-    return Principal(role=role, subject=str(claims["sub"]), customer_id=customer_id)
+    principal = Principal(role=role, subject=str(claims["sub"]), customer_id=customer_id)
+    return principal, float(claims["exp"])
 
 
 def mint_token(

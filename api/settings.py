@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     # a statement of the server's running longer is cancelled (QUERY_TIMEOUT): a backstop
     # behind the limits above; jobs and migrations run without it
     statement_timeout_ms: int = Field(default=10_000, ge=100)
+    # database connections each server process keeps open; a request holds one while it
+    # runs, so this bounds the requests a process runs at once (others wait for one)
+    pool_size: int = Field(default=20, ge=1, le=1000)
 
     def limits(self) -> Limits:
         """The document limits the schema enforces."""

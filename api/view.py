@@ -14,7 +14,7 @@ from typing import Any, cast
 import orjson
 import strawberry
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import GraphQLError, OperationDefinitionNode, parse
+from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -25,7 +25,7 @@ from strawberry.http.parse_content_type import parse_content_type
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
-from api.auth import InvalidToken, principal_from_token
+from api.auth import InvalidToken, VerifiedTokens
 from api.graphiql import GraphiQLPage
 from api.outage import (
     is_aborted_transaction,
@@ -53,6 +53,7 @@ class BillingGraphQL(GraphQL[Context, None]):
         *,
         settings: Settings,
         sessionmaker: async_sessionmaker[AsyncSession],
+        read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
         clock: Clock,
         graphiql: GraphiQLPage | None,
         license_jwks: dict[str, Any] | None = None,
@@ -62,12 +63,14 @@ class BillingGraphQL(GraphQL[Context, None]):
         super().__init__(schema, graphql_ide="graphiql" if graphiql else None)
         self.settings = settings
         self.sessionmaker = sessionmaker
+        self.read_sessionmaker = read_sessionmaker
         self.clock = clock
         self.graphiql = graphiql
         self.license_jwks = license_jwks or {"keys": []}
         self.sign_license = sign_license
         self.verify_license = verify_license
         self.limits = settings.limits()
+        self.tokens = VerifiedTokens(settings)
         self.rates = RateLimits(settings.rate_limit_per_minute)  # per process (docs/limits.md)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -138,6 +141,7 @@ class BillingGraphQL(GraphQL[Context, None]):
             clock=self.clock,
             request_id=request.state.request_id,
             sessionmaker=self.sessionmaker,
+            read_sessionmaker=self.read_sessionmaker,
             license_jwks=self.license_jwks,
             sign_license=self.sign_license,
             verify_license=self.verify_license,
@@ -158,7 +162,7 @@ class BillingGraphQL(GraphQL[Context, None]):
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise InvalidToken("expected `Authorization: Bearer <token>`")
-        return principal_from_token(self.settings, token.strip())
+        return self.tokens.principal(token.strip())
 
     def decode_json(self, data: str | bytes) -> object:
         return decode_json(data)
@@ -199,13 +203,18 @@ class BillingGraphQL(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        if request_data.operation_name is None and request_data.query is not None:
-            # strawberry would run the first; the spec says such a request is invalid
-            count = _operation_count(request_data.query, self.limits.tokens)
-            if count > 1:
+        if request_data.query is not None:
+            operations = _operations(request_data.query, self.limits.tokens)
+            if request_data.operation_name is None and len(operations) > 1:
+                # strawberry would run the first; the spec says such a request is invalid
                 raise bad_request(
-                    f"The document has {count} operations: name the one to run in `operationName`."
+                    f"The document has {len(operations)} operations: name the one to run in"
+                    " `operationName`."
                 )
+            name = request_data.operation_name
+            kind = next((k for n, k in operations if name is None or n == name), None)
+            # a query only reads: its session needs no transaction (db.engine)
+            context.session.reads_only = kind is OperationType.QUERY
         return await super().execute_single(
             request, request_adapter, sub_response, context, root_value, request_data
         )
@@ -289,11 +298,16 @@ def _error_response(status: int, code: str, message: str, request: Request) -> R
     )
 
 
-@lru_cache(maxsize=64)
-def _operation_count(query: str, max_tokens: int) -> int:
-    """Operations in the document; 0 when it does not parse (the schema reports why)."""
+@lru_cache(maxsize=256)
+def _operations(query: str, max_tokens: int) -> tuple[tuple[str | None, OperationType], ...]:
+    """The document's operations: name (None for an anonymous one) and type; none when it
+    does not parse (the schema reports why)."""
     try:
         document = parse(query, no_location=True, max_tokens=max_tokens)
     except GraphQLError:
-        return 0
-    return sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+        return ()
+    return tuple(
+        (d.name.value if d.name else None, d.operation)
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode)
+    )

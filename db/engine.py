@@ -30,6 +30,7 @@ def make_engine(
     url: str | URL,
     *,
     pool_size: int = 10,
+    max_overflow: int | None = None,
     idle_in_transaction_timeout_ms: int | None = None,
     statement_timeout_ms: int | None = None,
 ) -> AsyncEngine:
@@ -45,7 +46,7 @@ def make_engine(
     return create_async_engine(
         async_url(url),
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=pool_size if max_overflow is None else max_overflow,
         # no ping before each use (three round trips a request): a read that meets a dropped
         # connection is run again by the view (api.view), on a fresh one
         pool_pre_ping=False,
@@ -55,6 +56,15 @@ def make_engine(
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def make_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for reads only, on the same pool, without a transaction: each statement
+    commits on its own, so a read skips the BEGIN and ROLLBACK round trips. At PostgreSQL's
+    READ COMMITTED every statement sees its own snapshot either way, so reads see the same."""
+    return async_sessionmaker(
+        engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+    )
 
 
 def include_object(

@@ -45,10 +45,17 @@ class RequestSession:
     reference back to the Context or its loaders, so a request leaves no reference cycle for
     the garbage collector (the loaders point here, nothing here points at them)."""
 
-    __slots__ = ("_closed", "_lock", "_session", "sessionmaker")
+    __slots__ = ("_closed", "_lock", "_session", "read_sessionmaker", "reads_only", "sessionmaker")
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        read_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+    ) -> None:
         self.sessionmaker = sessionmaker
+        self.read_sessionmaker = read_sessionmaker
+        # set by the view for a query operation: the session then reads without a transaction
+        self.reads_only = False
         self._session: AsyncSession | None = None
         self._lock = asyncio.Lock()
         self._closed = False
@@ -62,7 +69,8 @@ class RequestSession:
             if self._closed:
                 raise RequestFinished
             if self._session is None:
-                self._session = self.sessionmaker()
+                reads = self.reads_only and self.read_sessionmaker is not None
+                self._session = (self.read_sessionmaker if reads else self.sessionmaker)()
             yield self._session
 
     def batch(self, load: Callable[[AsyncSession, Sequence[K]], Any]) -> DataLoader[K, Any]:
@@ -95,6 +103,8 @@ class Context:
     clock: Clock
     request_id: str
     sessionmaker: async_sessionmaker[AsyncSession]
+    # sessions without a transaction, for query operations (`db.engine.make_read_sessionmaker`)
+    read_sessionmaker: async_sessionmaker[AsyncSession] | None = None
     license_jwks: dict[str, Any] = field(default_factory=dict)  # public license keys
     sign_license: LicenseSigner | None = None  # None when no signing key is configured
     # checks a license presented to the service on a day (raises LicenseRefusedError)
@@ -107,7 +117,7 @@ class Context:
     wrote: bool = field(default=False, init=False)  # a mutation's transaction began
 
     def __post_init__(self) -> None:
-        self.session = RequestSession(self.sessionmaker)
+        self.session = RequestSession(self.sessionmaker, self.read_sessionmaker)
         self.loaders = Loaders(self.session.batch)
 
     def db(self) -> AbstractAsyncContextManager[AsyncSession]:
@@ -119,6 +129,8 @@ class Context:
         """The request's session for one mutation: committed when the block ends, rolled back
         (nothing written) when it raises. With `commit=False` (a preview) it is rolled back
         either way; the objects it loaded or wrote keep the values they had at the end."""
+        if self.session.reads_only:
+            raise RuntimeError("a query operation cannot write")
         self.wrote = True
         async with self.db() as session:
             try:

@@ -13,12 +13,13 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.engine import make_url
 
 from api.app import create_app
 from api.settings import Settings
 from db.demo import load_demo_data
-from db.engine import make_engine, make_sessionmaker
+from db.engine import make_engine, make_read_sessionmaker, make_sessionmaker
 from tests.conftest import TODAY, FixedClock
 
 # One root field fails (NOT_FOUND, or a hidden node) while a sibling still reads.
@@ -144,3 +145,56 @@ async def test_a_write_that_meets_a_dropped_connection_is_not_run_again(
     # whether it was applied is for the caller to check (its idempotency key makes a retry safe)
     assert response.status_code == 503
     assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+
+
+async def test_a_query_reads_without_a_transaction_and_a_mutation_writes_in_one(
+    real_app: tuple[httpx.AsyncClient, str], token: Callable[..., str]
+) -> None:
+    """A query operation's statements each run on their own (no BEGIN and ROLLBACK round
+    trips); a mutation's run inside its transaction, as before."""
+    client, _ = real_app
+    levels: list[str | None] = []
+
+    def seen(connection: Connection, *args: object) -> None:
+        levels.append(connection.get_execution_options().get("isolation_level"))
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        admin = {"Authorization": f"Bearer {token('admin')}"}
+        read = (
+            '{ plans { code } namespace(path: "acme") '
+            "{ name billableMembers(first: 2) { edges { node { username } } } } }"
+        )
+        response = await client.post("/graphql", json={"query": read}, headers=admin)
+        assert "errors" not in response.json()
+        assert len(levels) >= 2
+        assert set(levels) == {"AUTOCOMMIT"}
+        levels.clear()
+        write = (
+            'mutation { usersUpsert(input: {records: [{id: 951, username: "ivy", '
+            'name: "Ivy", state: "active"}]}) { __typename } }'
+        )
+        response = await client.post("/graphql", json={"query": write}, headers=admin)
+        assert "errors" not in response.json()
+        assert levels
+        assert "AUTOCOMMIT" not in levels
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+
+
+async def test_reads_without_a_transaction_see_each_statement_at_its_own_time(
+    make_database: Callable[..., Awaitable[str]],
+) -> None:
+    """What `make_read_sessionmaker` promises: no transaction around its statements (each
+    has its own `now()`), unlike the ordinary sessions."""
+    engine = make_engine(await make_database(), pool_size=1)
+    try:
+        for sessions, separate in [(make_read_sessionmaker(engine), True),
+                                   (make_sessionmaker(engine), False)]:  # fmt: skip
+            async with sessions() as session:
+                first = (await session.execute(text("SELECT now()"))).scalar_one()
+                await session.execute(text("SELECT pg_sleep(0.01)"))
+                second = (await session.execute(text("SELECT now()"))).scalar_one()
+            assert (first != second) is separate
+    finally:
+        await engine.dispose()

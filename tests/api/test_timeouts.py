@@ -69,7 +69,7 @@ async def test_a_cancelled_statement_is_query_timeout(
     assert "pg_sleep" not in error["message"]  # our words, not the driver's
 
 
-def test_billing_serve_gives_its_engine_the_statement_timeout(
+def test_billing_serve_gives_its_engine_the_statement_timeout_and_a_fixed_pool(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # `billing serve` runs `served_app` in each worker, from the environment it set
@@ -79,8 +79,17 @@ def test_billing_serve_gives_its_engine_the_statement_timeout(
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:9/nothing")
     monkeypatch.setenv("BILLING_JWT_SECRET", "s" * 40)
     monkeypatch.setenv("BILLING_STATEMENT_TIMEOUT_MS", "2500")
+    monkeypatch.setenv("BILLING_POOL_SIZE", "7")
     served_app()
-    assert engines == [{"idle_in_transaction_timeout_ms": 60_000, "statement_timeout_ms": 2500}]
+    # no overflow: connections beyond the pool would be opened and closed per request
+    assert engines == [
+        {
+            "pool_size": 7,
+            "max_overflow": 0,
+            "idle_in_transaction_timeout_ms": 60_000,
+            "statement_timeout_ms": 2500,
+        }
+    ]
 
 
 def test_the_statement_timeout_defaults_to_ten_seconds(settings: Settings) -> None:

@@ -84,3 +84,31 @@ async def test_a_request_leaves_no_reference_cycle() -> None:
         assert gone() is None
     finally:
         gc.enable()
+
+
+async def test_a_query_operation_reads_from_the_read_sessions_and_cannot_write() -> None:
+    opened: list[str] = []
+
+    def maker(kind: str) -> Any:
+        def make() -> Any:
+            opened.append(kind)
+            return FakeSession([])
+
+        return make
+
+    context = Context(
+        principal=Principal(),
+        clock=FixedClock(),
+        request_id="r",
+        sessionmaker=maker("transactional"),
+        read_sessionmaker=maker("reads"),
+    )
+    context.session.reads_only = True
+    async with context.db():
+        pass
+    assert opened == ["reads"]
+    with pytest.raises(RuntimeError, match="cannot write"):
+        async with context.transaction():
+            pass
+    assert not context.wrote
+    await context.close()
