@@ -45,7 +45,15 @@ class RequestSession:
     reference back to the Context or its loaders, so a request leaves no reference cycle for
     the garbage collector (the loaders point here, nothing here points at them)."""
 
-    __slots__ = ("_closed", "_lock", "_session", "read_sessionmaker", "reads_only", "sessionmaker")
+    __slots__ = (
+        "_broken",
+        "_closed",
+        "_lock",
+        "_session",
+        "read_sessionmaker",
+        "reads_only",
+        "sessionmaker",
+    )
 
     def __init__(
         self,
@@ -59,19 +67,32 @@ class RequestSession:
         self._session: AsyncSession | None = None
         self._lock = asyncio.Lock()
         self._closed = False
+        self._broken = False
 
     @asynccontextmanager
     async def db(self) -> AsyncIterator[AsyncSession]:
         """The session, one user at a time: strawberry resolves sibling fields concurrently,
         and a session (like its connection) serves one statement at a time. Raises
-        RequestFinished once the request has closed it (a sibling outlived it)."""
+        RequestFinished once the request has closed it (a sibling outlived it).
+
+        A user cancelled in the middle of a statement (graphql-core cancels the siblings of a
+        failed non-null field) leaves the session's connection invalidated by SQLAlchemy;
+        the next user gets a new session instead of that one's PendingRollbackError."""
         async with self._lock:
             if self._closed:
                 raise RequestFinished
+            if self._broken and self._session is not None:
+                broken, self._session = self._session, None
+                await broken.close()
+            self._broken = False
             if self._session is None:
                 reads = self.reads_only and self.read_sessionmaker is not None
                 self._session = (self.read_sessionmaker if reads else self.sessionmaker)()
-            yield self._session
+            try:
+                yield self._session
+            except asyncio.CancelledError:
+                self._broken = True
+                raise
 
     def batch(self, load: Callable[[AsyncSession, Sequence[K]], Any]) -> DataLoader[K, Any]:
         """A DataLoader whose batch function gets the request's session."""

@@ -20,6 +20,8 @@ from api.app import create_app
 from api.settings import Settings
 from db.demo import load_demo_data
 from db.engine import make_engine, make_read_sessionmaker, make_sessionmaker
+from resolvers.context import Context
+from resolvers.principal import Principal
 from tests.conftest import TODAY, FixedClock
 
 # One root field fails (NOT_FOUND, or a hidden node) while a sibling still reads.
@@ -196,5 +198,40 @@ async def test_reads_without_a_transaction_see_each_statement_at_its_own_time(
                 await session.execute(text("SELECT pg_sleep(0.01)"))
                 second = (await session.execute(text("SELECT now()"))).scalar_one()
             assert (first != second) is separate
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("reads_only", [True, False])
+async def test_a_read_cancelled_mid_statement_does_not_break_the_next_one(
+    make_database: Callable[..., Awaitable[str]], reads_only: bool
+) -> None:
+    """graphql-core cancels the siblings of a failed non-null field, maybe in the middle of a
+    statement; SQLAlchemy then invalidates the connection. The request's other fields still
+    read (before, they failed with PendingRollbackError: "Can't reconnect until invalid
+    transaction is rolled back")."""
+    engine = make_engine(await make_database(), pool_size=2)
+    try:
+        context = Context(
+            principal=Principal(),
+            clock=FixedClock(),
+            request_id="r",
+            sessionmaker=make_sessionmaker(engine),
+            read_sessionmaker=make_read_sessionmaker(engine),
+        )
+        context.session.reads_only = reads_only
+
+        async def slow() -> None:
+            async with context.db() as session:
+                await session.execute(text("SELECT pg_sleep(5)"))
+
+        task = asyncio.create_task(slow())
+        await asyncio.sleep(0.3)  # the statement is running
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        async with context.db() as session:
+            assert (await session.execute(text("SELECT 41 + 1"))).scalar_one() == 42
+        await context.close()
     finally:
         await engine.dispose()

@@ -112,3 +112,26 @@ async def test_a_query_operation_reads_from_the_read_sessions_and_cannot_write()
             pass
     assert not context.wrote
     await context.close()
+
+
+async def test_a_user_cancelled_mid_statement_leaves_the_next_a_new_session() -> None:
+    events: list[str] = []
+    context = context_with(events)
+    reading = asyncio.Event()
+
+    async def cancelled_sibling() -> None:
+        async with context.db():
+            reading.set()
+            await asyncio.sleep(10)  # cancelled here, as graphql-core cancels siblings
+
+    task = asyncio.create_task(cancelled_sibling())
+    await reading.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with context.db():
+        events.append("read")
+    async with context.db():  # a healthy session is kept
+        events.append("read again")
+    await context.close()
+    assert events == ["opened", "closed", "opened", "read", "read again", "closed"]

@@ -172,6 +172,11 @@ def _answer(response: Any) -> str:
         return f"{response.status_code} {response.text}"
     if isinstance(body, dict):
         body.pop("extensions", None)
+        # when several items of a list fail at once, which one's error is answered depends
+        # on which statement returns first (graphql-core reports the first): not the executor
+        for error in body.get("errors") or []:
+            if isinstance(error.get("path"), list):
+                error["path"] = ["#" if isinstance(p, int) else p for p in error["path"]]
     return f"{response.status_code} {json.dumps(body, ensure_ascii=False)}"
 
 

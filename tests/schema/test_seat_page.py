@@ -2,18 +2,14 @@
 when they are asked for (issue 10)."""
 
 import base64
-import datetime
-import inspect
 import json
 from collections.abc import Callable
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 import schema.members
-from db.members import MemberRecord, UserRecord
-from db.tables import GitlabUser
+from schema.compiled import CompiledExecutionContext
 from tests.conftest import GraphQL
 from tests.helpers import data
 from tests.schema.test_members import _add_members
@@ -138,27 +134,48 @@ async def test_edge_cursors_are_encoded_only_when_asked_for(
     assert len(encoded) == 102
 
 
-def _record(user: UserRecord | None) -> MemberRecord:
-    joined = datetime.datetime(2026, 1, 10, tzinfo=datetime.UTC)
-    return MemberRecord(7, 42, 30, "group_member", joined, "ann", "Ann", None, None, joined, user)
-
-
-async def test_a_member_without_its_user_joined_loads_it() -> None:
-    loaded = GitlabUser(id=42, gitlab_id=4242, username="ann", name="Ann", state="active")
-    loaded.user_type = "human"
-
-    class Loader:
-        async def load(self, key: int) -> GitlabUser:
-            assert key == 42
-            return loaded
-
-    info: Any = SimpleNamespace(
-        context=SimpleNamespace(loaders=SimpleNamespace(user_by_id=Loader()))
+@pytest.mark.parametrize("show", [True, False])
+async def test_a_user_behind_include_is_joined_whatever_the_variable(
+    gql: GraphQL, world: str, show: bool
+) -> None:
+    """The look-ahead does not evaluate `@include`: it joins the user whenever the document
+    may show it, so the plain `user` field always has it when it is shown."""
+    query = SEAT_PAGE.replace("query(", "query($show: Boolean!, ").replace(
+        "SELECTION", "node { username user @include(if: $show) { state } }"
     )
-    pending = schema.members.BillableMember.of(_record(None)).user(info)
-    assert inspect.isawaitable(pending)
-    assert (await pending).gitlab_id == 4242
-    joined = UserRecord(42, 4242, "ann", "Ann", None, "active", "human", None, None)
-    user = schema.members.BillableMember.of(_record(joined)).user(info)
-    assert not inspect.isawaitable(user)
-    assert (user.gitlab_id, user.state.value) == (4242, "active")
+    result = await seat_page(gql, world, query, show=show)
+    nodes = [e["node"] for e in result["edges"]]
+    assert [n["username"] for n in nodes] == ["alice", "bob"]
+    assert all(("user" in n) is show for n in nodes)
+    if show:
+        assert {n["user"]["state"] for n in nodes} == {"ACTIVE"}
+
+
+async def test_the_members_of_a_page_are_completed_without_per_row_field_execution(
+    gql: GraphQL, world: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every field of the seat page's rows is plain (the user is joined, not resolved), so
+    graphql-core executes the same few fields for a page of 5 or of 100."""
+    await _add_members(gql, world, [f"Plain{i:03d}" for i in range(120)], first_id=40_000)
+    executed: list[str] = []
+    real = CompiledExecutionContext.execute_field
+
+    def counting(self: Any, parent_type: Any, *args: Any) -> Any:
+        executed.append(parent_type.name)
+        return real(self, parent_type, *args)
+
+    monkeypatch.setattr(CompiledExecutionContext, "execute_field", counting)
+    counts = []
+    for first in (5, 100):
+        executed.clear()
+        result = await seat_page(
+            gql,
+            world,
+            SEAT_PAGE.replace("SELECTION", f"node {{ {NODE} user {{ username state }} }}"),
+            first=first,
+        )
+        assert len(result["edges"]) == first
+        counts.append(len(executed))
+    assert counts[0] == counts[1]
+    assert "BillableMember" not in executed
+    assert "User" not in executed
