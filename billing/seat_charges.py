@@ -71,8 +71,9 @@ def preview_seat_charge(
       half up; in the fourth quarter nothing is charged for them in this term;
     - otherwise at the true-up on the term's end date: ``owed x price``.
 
-    Buying them now costs what `subscriptionAddSeats` charges: ``owed x price x remaining /
-    term_days`` from today (the start date, before the term starts), rounded once, half up.
+    Buying them now costs what `subscriptionAddSeats` charges today: ``owed x price x
+    remaining / term_days`` from today (from the start date, before the term starts: the whole
+    term), rounded once, half up.
 
     Example: 10 seats at 348.00 USD a year on 2026-03-15..2027-03-15, quarterly, 10 billable
     and 11 after on 2026-03-25: 1 seat owed, charged 1 x 34800 / 4 x 3 = 26100 (261.00) on
@@ -87,7 +88,7 @@ def preview_seat_charge(
     if owed:
         on = max(today, term.start)
         bought = charge_prorated(ChargeKind.SEATS, Item(seat.name, owed, seat.unit_price), term, on)
-        buy_now = DueCharge(on, bought.lines[0])
+        buy_now = DueCharge(today, bought.lines[0])  # invoiced today, for the days from `on`
         due = _charged_later(owed, covered, seat.unit_price, term, on, quarterly=quarterly)
     return SeatChargePreview(
         billable_now=billable_now,

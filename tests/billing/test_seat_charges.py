@@ -110,7 +110,8 @@ def test_before_the_term_starts_seats_over_are_owed_and_bought_for_the_whole_ter
     assert got.due is not None
     assert (got.due.on, got.due.line.amount) == (date(2027, 3, 15), Money(69600, USD))
     assert got.buy_now is not None
-    assert (got.buy_now.on, got.buy_now.line.amount) == (date(2026, 3, 15), Money(69600, USD))
+    assert (got.buy_now.on, got.buy_now.line.amount) == (date(2026, 2, 1), Money(69600, USD))
+    assert got.buy_now.line.period_start == date(2026, 3, 15)
 
 
 @pytest.mark.parametrize(
