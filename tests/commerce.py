@@ -14,8 +14,9 @@ INVOICE_PREVIEW_FIELDS = """
 """
 INVOICE_FIELDS = "id " + INVOICE_PREVIEW_FIELDS
 SNAPSHOT_FIELDS = """
-  seats startDate endDate status autoRenew cancelledOn quarterlyReconciliation
-  quartersReconciled maxSeatsUsed seatsInUse plan { code } pendingPlan { code }
+  seats startDate endDate status autoRenew trial cancelledOn quarterlyReconciliation
+  quartersReconciled licenseType maxSeatsUsed seatsInUse seatsOwed seatsRemaining
+  plan { code } price { unitAmount { minorUnits } billingPeriod } pendingPlan { code }
   renewal { seats price { unitAmount { minorUnits } billingPeriod } }
   addOns { quantity addOn { code } }
 """
