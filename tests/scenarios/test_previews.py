@@ -190,6 +190,11 @@ async def test_a_preview_under_a_used_key_shows_the_replay(story: Story) -> None
     assert (fresh["replayed"], fresh["subscription"]["seats"]) == (False, 20)
     assert fresh["invoice"]["number"] == "INV-2026-000003"
     assert await row_counts(story.session) == before
+    # a preview never stores its key: the real call under a key only previewed is a new one
+    await add_seats_preview(story, 1, idempotencyKey="add-1")
+    assert await row_counts(story.session) == before
+    added = await story.change(ADD_SEATS, seats=1, idempotencyKey="add-1")
+    assert (added["replayed"], added["subscription"]["seats"]) == (False, 16)
 
 
 async def test_a_preview_never_reaches_a_client_cache_as_the_real_subscription(

@@ -11,10 +11,12 @@ from datetime import date
 from typing import Any
 
 import pytest
+from graphql import GraphQLInputObjectType, GraphQLObjectType, GraphQLUnionType, get_named_type
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.tables import Customer, Namespace, Subscription
+from schema.build import schema
 from tests.commerce import (
     ADD_ON_PURCHASE,
     ADD_SEATS,
@@ -225,3 +227,51 @@ async def test_the_preview_is_the_real_call_and_writes_nothing(world: World, cas
     check_invoice(preview.get("invoice"))
     if case.operation in {ADD_SEATS, CHANGE_PLAN, ADD_ON_PURCHASE, PURCHASE, RENEW, PAY}:
         assert real["invoice"] is not None, "a case that charges shows its invoice"
+
+
+PREVIEW_TYPES = [
+    "SubscriptionChangePreview",
+    "SubscriptionSnapshot",
+    "InvoiceChangePreview",
+    "InvoicePreview",
+    "MembersChangePreview",
+    "ChargeQuote",
+]
+
+
+@pytest.mark.parametrize("name", PREVIEW_TYPES)
+def test_preview_types_are_not_nodes_and_have_no_id(name: str) -> None:
+    found = schema._schema.get_type(name)
+    assert isinstance(found, GraphQLObjectType)
+    assert not found.interfaces
+    assert "id" not in found.fields
+
+
+def test_every_mutation_taking_preview_answers_it_with_a_preview_type() -> None:
+    mutation = schema._schema.mutation_type
+    assert mutation is not None
+    previewed = {}
+    for name, mutation_field in mutation.fields.items():
+        argument = mutation_field.args.get("input")
+        input_type = get_named_type(argument.type) if argument else None
+        if isinstance(input_type, GraphQLInputObjectType) and "preview" in input_type.fields:
+            union = get_named_type(mutation_field.type)
+            assert isinstance(union, GraphQLUnionType), name
+            previewed[name] = {member.name for member in union.types} & set(PREVIEW_TYPES)
+    subscription_changes = [
+        "subscriptionPurchase",
+        "subscriptionAddSeats",
+        "subscriptionChangePlan",
+        "subscriptionRenew",
+        "subscriptionSetAutoRenew",
+        "subscriptionCancel",
+        "addOnPurchase",
+    ]
+    assert previewed == {
+        **{name: {"SubscriptionChangePreview"} for name in subscription_changes},
+        "invoicePay": {"InvoiceChangePreview"},
+        "invoiceVoid": {"InvoiceChangePreview"},
+    }
+    # and the property test above has a case for each of them
+    covered = {case.operation for case in CASES}
+    assert len(covered) == len(previewed)
