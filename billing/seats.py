@@ -15,9 +15,6 @@ from dataclasses import dataclass
 from datetime import date
 from enum import IntEnum, StrEnum
 
-from billing.money import Money
-from billing.proration import prorate, remaining_days
-
 
 class AccessLevel(IntEnum):
     """GitLab's access levels; higher grants more."""
@@ -249,53 +246,4 @@ def seat_figures(*, seats: int, seats_in_use: int, max_seats_used: int, paid: bo
         max_seats_used=peak,
         seats_owed=max(0, peak - seats) if paid else 0,
         seats_remaining=max(0, seats - seats_in_use),
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class SeatChargePreview:
-    billable_now: int
-    billable_after: int
-    covered: int  # seats already paid for or already owed: max(seats, max seats used)
-    new_seats_owed: int
-    will_incur_charge: bool
-    prorated_cost: Money  # if the owed seats were bought today for the rest of the term
-    true_up_cost: Money  # if they are settled at the annual true-up, at the full price
-    remaining_days: int
-    term_days: int
-
-
-def preview_seat_charge(
-    *,
-    seats: int,
-    max_seats_used: int,
-    billable_now: int,
-    billable_after: int,
-    unit_price: Money,
-    paid: bool,
-    term_start: date,
-    term_end: date,
-    today: date,
-) -> SeatChargePreview:
-    """What adding members would cost. A charge comes exactly when the new billable count
-    exceeds `max(seats, max_seats_used)`; each seat over that is owed, priced prorated for the
-    rest of the term and at the full price for the true-up. Free and trial subscriptions owe
-    nothing.
-
-    Example: 10 seats, a peak of 11, 11 billable now and 14 after, at 348.00 USD a year with
-    181 of 365 days left: 3 new seats owed, 517.71 prorated, 1044.00 at true-up.
-    """
-    covered = max(seats, max_seats_used)
-    owed = max(0, billable_after - covered) if paid else 0
-    left, term_days = remaining_days(term_start, term_end, today)
-    return SeatChargePreview(
-        billable_now=billable_now,
-        billable_after=billable_after,
-        covered=covered,
-        new_seats_owed=owed,
-        will_incur_charge=owed > 0,
-        prorated_cost=prorate(owed, unit_price, left, term_days),
-        true_up_cost=Money(owed * unit_price.minor_units, unit_price.currency),
-        remaining_days=left,
-        term_days=term_days,
     )

@@ -1,8 +1,11 @@
 """How every billing mutation runs: one transaction that locks what it changes, an optional
 idempotency key, previews by rollback, and the audit trail.
 
-A preview runs the very same code as the real call and rolls it back at the end, so what it
-returns is exactly what the real call would have done on the same date, and it writes nothing.
+A preview runs the very same code as the real call, idempotency key included, and rolls it back
+at the end, so what it returns is exactly what the real call would have done on the same date
+(a key already used shows the stored outcome, as a retry would), and it writes nothing. What
+it shows is read inside its transaction (`previews.seen`) and never primed into the request's
+loaders: the rolled-back values are never served as real rows.
 """
 
 from __future__ import annotations
@@ -22,11 +25,11 @@ from billing.charges import Charge
 from billing.errors import ConflictError, ErrorCode, InvalidInputError
 from db import audit, idempotency
 from db.invoices import write_invoice
-from db.subscriptions import add_ons_of
-from db.tables import Invoice, InvoiceLine, Namespace, Payment, Subscription, SubscriptionAddOn
+from db.tables import Invoice, InvoiceLine, Payment, Subscription
 from resolvers.context import Context
 from resolvers.errors import Forbidden, Unauthenticated
 from resolvers.licenses import refresh_license
+from resolvers.previews import Seen, lines_of, seen
 from resolvers.principal import Permission
 
 MAX_IDEMPOTENCY_KEY = 255
@@ -61,6 +64,7 @@ class Outcome:
     payment: Payment | None = None
     preview: bool = False
     replayed: bool = False
+    seen: Seen | None = None  # a preview's add-ons and seat figures, read before the rollback
 
     def reference(self) -> dict[str, int | None]:
         return {
@@ -199,10 +203,10 @@ async def run_change(
             f"An idempotency key is 1 to {MAX_IDEMPOTENCY_KEY} characters.",
             "idempotencyKey",
         )
-    use_key = idempotency_key is not None and not preview
-    related: tuple[Namespace | None, list[SubscriptionAddOn]] = (None, [])
+    use_key = idempotency_key is not None
     caller = context.principal.actor
     async with context.transaction(commit=not preview) as session:
+        outcome = None
         if use_key:
             assert idempotency_key is not None
             digest = _digest(request)
@@ -220,48 +224,36 @@ async def run_change(
                         "This idempotency key was used for a different request.",
                         "idempotencyKey",
                     )
-                return await _replay(session, stored.result)
-        outcome = await change(session)
-        subscription = outcome.subscription
-        if subscription is not None and subscription.instance_id is not None and not preview:
-            await refresh_license(
-                session,
-                subscription,
-                sign=context.sign_license,
-                now=context.clock.now(),
-            )
+                outcome = await _replay(session, stored.result)
+        if outcome is None:
+            outcome = await change(session)
+            subscription = outcome.subscription
+            if subscription is not None and subscription.instance_id is not None and not preview:
+                await refresh_license(
+                    session,
+                    subscription,
+                    sign=context.sign_license,
+                    now=context.clock.now(),
+                )
+            if use_key and not preview:
+                assert idempotency_key is not None
+                await idempotency.store(
+                    session, caller=caller, key=idempotency_key, result=outcome.reference()
+                )
         if preview:
-            related = await _related(session, outcome)
-        if use_key:
-            assert idempotency_key is not None
-            await idempotency.store(
-                session, caller=caller, key=idempotency_key, result=outcome.reference()
+            invoice_id = outcome.invoice.id if outcome.invoice else None
+            return replace(
+                outcome,
+                lines=outcome.lines or await lines_of(session, invoice_id),
+                seen=await seen(session, outcome.subscription),
+                preview=True,
             )
     loaders = context.loaders
-    namespace, add_ons = related
-    if namespace is not None and namespace.id is not None:
-        loaders.namespace_by_id.prime(namespace.id, namespace, force=True)
-    if preview and outcome.subscription is not None and outcome.subscription.id is not None:
-        loaders.add_ons_by_subscription.prime(outcome.subscription.id, add_ons, force=True)
     if outcome.subscription is not None and outcome.subscription.id is not None:
         loaders.subscription_by_id.prime(outcome.subscription.id, outcome.subscription, force=True)
     if outcome.invoice is not None and outcome.invoice.id is not None and outcome.lines:
         loaders.lines_by_invoice.prime(outcome.invoice.id, outcome.lines, force=True)
-    return replace(outcome, preview=preview)
-
-
-async def _related(
-    session: AsyncSession, outcome: Outcome
-) -> tuple[Namespace | None, list[SubscriptionAddOn]]:
-    """What a preview's nested fields read besides the subscription (the rolled-back values
-    are served from the loaders' cache)."""
-    subscription = outcome.subscription
-    if subscription is None or subscription.id is None:
-        return None, []
-    namespace = None
-    if subscription.namespace_id is not None:
-        namespace = await session.get(Namespace, subscription.namespace_id)
-    return namespace, await add_ons_of(session, subscription.id)
+    return outcome
 
 
 def _digest(request: object) -> str:

@@ -7,18 +7,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from billing.charges import Item, Term
 from billing.errors import ErrorCode, InvalidBatchError, RecordProblem
 from billing.money import Money
+from billing.seat_charges import SeatChargePreview, preview_seat_charge
 from billing.seats import (
     AccessLevel,
     Reason,
-    SeatChargePreview,
     SeatMembership,
     SeatUser,
     SourceKind,
     UserState,
     UserType,
-    preview_seat_charge,
     seat_decision,
 )
 from db.members import ReachingMembership, users_by_username_or_email
@@ -81,9 +81,8 @@ class MembersChangePreview:
     people: list[PreviewedPerson]
     seats_in_use: int
     billable_after: int
-    charge: SeatChargePreview | None  # None without an active subscription in its term
+    charge: SeatChargePreview | None  # None without an active subscription before its end
     seats: int
-    max_seats_used: int
 
 
 async def preview_members_change(
@@ -131,27 +130,23 @@ async def preview_members_change(
     newly_billable = sum(p.will_take_seat and not p.already_billable for p in people)
     billable_after = namespace.seats_in_use + newly_billable
     subscription = await context.loaders.active_subscription_by_namespace.load(namespace.id)
-    if (
-        subscription is None
-        or subscription.status != "active"
-        or not subscription.start_date <= today < subscription.end_date
-    ):
-        return MembersChangePreview(people, namespace.seats_in_use, billable_after, None, 0, 0)
+    if subscription is None or subscription.status != "active" or today >= subscription.end_date:
+        return MembersChangePreview(people, namespace.seats_in_use, billable_after, None, 0)
     plan = await required(context.loaders.plan_by_id, subscription.plan_id)
     price = await required(context.loaders.price_by_id, subscription.price_id)
     charge = preview_seat_charge(
+        seat=Item(plan.name, 1, Money(price.unit_amount, price.currency)),
         seats=subscription.seats,
-        max_seats_used=max(subscription.max_seats_used, namespace.seats_in_use),
+        max_seats_used=subscription.max_seats_used,
         billable_now=namespace.seats_in_use,
         billable_after=billable_after,
-        unit_price=Money(price.unit_amount, price.currency),
         paid=plan.code != "free" and not subscription.trial,
-        term_start=subscription.start_date,
-        term_end=subscription.end_date,
+        quarterly=subscription.quarterly_reconciliation,
+        term=Term(subscription.start_date, subscription.end_date),
         today=today,
     )
     return MembersChangePreview(
-        people, namespace.seats_in_use, billable_after, charge, subscription.seats, charge.covered
+        people, namespace.seats_in_use, billable_after, charge, subscription.seats
     )
 
 

@@ -186,7 +186,8 @@ class Namespace(relay.Node):
 
     @strawberry.field(
         description="Would adding these people cost money? The new billable count, the seats"
-        " that would become owed, and their cost. Writes nothing."
+        " that would become owed, what they will be charged and when, and what buying them now"
+        " would cost. Writes nothing."
     )
     async def preview_members_change(
         self,

@@ -11,6 +11,7 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from billing.charges import ChargeKind as DomainChargeKind
+from billing.charges import ChargeLine
 from billing.money import Money as DomainMoney
 from billing.subscriptions import InvoiceStatus as DomainInvoiceStatus
 from db import tables
@@ -62,6 +63,44 @@ class InvoiceLine:
             period_end=row.period_end,
             fraction_numerator=row.fraction_numerator,
             fraction_denominator=row.fraction_denominator,
+        )
+
+
+@strawberry.type(
+    description="A charge not made yet: the day it is (or would be) made and the invoice line "
+    "it would be. Not stored: it has no id."
+)
+class ChargeQuote:
+    charged_on: datetime.date = strawberry.field(description="The day the charge is made.")
+    kind: InvoiceLineKind = strawberry.field(description="What the line charges for.")
+    description: str = strawberry.field(description="The line as the customer would read it.")
+    quantity: int = strawberry.field(description="Seats or units charged.")
+    unit_price: Money = strawberry.field(description="Catalog price of one unit for a term.")
+    amount: Money = strawberry.field(
+        description="quantity x unitPrice x fraction, rounded once, half up."
+    )
+    period_start: datetime.date = strawberry.field(description="First day the line covers.")
+    period_end: datetime.date = strawberry.field(description="Day after the last day covered.")
+    fraction_numerator: int = strawberry.field(
+        description="Proration: days (or quarters) charged..."
+    )
+    fraction_denominator: int = strawberry.field(
+        description="...out of this many in the term (1/1 for a whole term)."
+    )
+
+    @classmethod
+    def of(cls, charged_on: datetime.date, line: ChargeLine) -> ChargeQuote:
+        return cls(
+            charged_on=charged_on,
+            kind=InvoiceLineKind(line.kind),
+            description=line.description,
+            quantity=line.quantity,
+            unit_price=Money.of(line.unit_price),
+            amount=Money.of(line.amount),
+            period_start=line.period_start,
+            period_end=line.period_end,
+            fraction_numerator=line.fraction.numerator,
+            fraction_denominator=line.fraction.denominator,
         )
 
 

@@ -20,8 +20,9 @@ from db.members import MemberRecord, ReachingMembership, UserRecord
 from resolvers import member_preview, members
 from resolvers.errors import BadUserInput
 from resolvers.members import MemberSort as DomainMemberSort
-from schema.base import Info, Money, page_info, resolve_nodes_by_id
+from schema.base import Info, page_info, resolve_nodes_by_id
 from schema.errors import InvalidBatch
+from schema.invoices import ChargeQuote
 
 strawberry.enum(AccessLevel, name="MemberRole", description="A member's role (access level).")
 strawberry.enum(DomainMembershipType, description="How a membership reaches the namespace.")
@@ -282,35 +283,47 @@ class MembersChangePreview:
     seats_in_use: int = strawberry.field(description="Billable users now.")
     new_billable_count: int = strawberry.field(description="Billable users after the change.")
     seats: int = strawberry.field(description="Seats paid for (0 without a subscription).")
-    max_seats_used: int = strawberry.field(description="The peak so far in this term.")
+    max_seats_used: int = strawberry.field(
+        description="The highest billable count of the term so far, today's included (before "
+        "the term starts: today's count; 0 without a subscription)."
+    )
+    seats_covered: int = strawberry.field(
+        description="max(seats, maxSeatsUsed): billable users up to this many cost nothing more."
+    )
     new_seats_owed: int = strawberry.field(
-        description="Seats over max(seats, maxSeatsUsed) the change would add: the ones charged."
+        description="Seats over seatsCovered the change would add: the ones charged."
     )
-    will_incur_charge: bool = strawberry.field(description="Whether the change costs money.")
-    prorated_cost: Money | None = strawberry.field(
-        description="Cost of the owed seats bought today for the rest of the term."
+    will_incur_charge: bool = strawberry.field(
+        description="Whether the owed seats will be charged (then `charge` says how much and when)."
     )
-    true_up_cost: Money | None = strawberry.field(
-        description="Cost of the owed seats at the annual true-up (full price)."
+    charge: ChargeQuote | None = strawberry.field(
+        description="What the owed seats will be charged if nothing else is done, and when: at "
+        "the next quarterly reconciliation (its share of the year), or at the true-up on the "
+        "term's end date (full price). Null when nothing will be charged for them in this term "
+        "(none owed, or added in the fourth quarter of a quarterly-reconciled term)."
     )
-    remaining_days: int | None = strawberry.field(description="Days left in the term.")
-    term_days: int | None = strawberry.field(description="Days in the term.")
+    buy_now: ChargeQuote | None = strawberry.field(
+        description="What buying the owed seats today would cost instead: exactly what "
+        "subscriptionAddSeats charges for them (prorated by day; before the term starts, the "
+        "whole term). Null when none are owed."
+    )
     people: list[PreviewedPerson] = strawberry.field(description="Each person, once.")
 
     @classmethod
     def of(cls, preview: member_preview.MembersChangePreview) -> MembersChangePreview:
         charge = preview.charge
+        due = charge.due if charge else None
+        buy_now = charge.buy_now if charge else None
         return cls(
             seats_in_use=preview.seats_in_use,
             new_billable_count=preview.billable_after,
             seats=preview.seats,
-            max_seats_used=preview.max_seats_used,
+            max_seats_used=charge.peak if charge else 0,
+            seats_covered=charge.covered if charge else 0,
             new_seats_owed=charge.new_seats_owed if charge else 0,
-            will_incur_charge=bool(charge and charge.will_incur_charge),
-            prorated_cost=Money.of(charge.prorated_cost) if charge else None,
-            true_up_cost=Money.of(charge.true_up_cost) if charge else None,
-            remaining_days=charge.remaining_days if charge else None,
-            term_days=charge.term_days if charge else None,
+            will_incur_charge=due is not None,
+            charge=ChargeQuote.of(due.on, due.line) if due else None,
+            buy_now=ChargeQuote.of(buy_now.on, buy_now.line) if buy_now else None,
             people=[
                 PreviewedPerson(
                     username=p.username,

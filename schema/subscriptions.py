@@ -1,7 +1,8 @@
 """Mutations that buy and change subscriptions, and the billing team's invoice mutations.
 
-Every one takes `preview` (do everything, return it, write nothing) and `idempotencyKey`
-(a retry with the same key and input returns the first result and does nothing else)."""
+Every one takes `preview` (do everything, write nothing, answer with the change's preview
+type, which has no ids) and `idempotencyKey` (a retry with the same key and input returns the
+first result and does nothing else)."""
 
 from __future__ import annotations
 
@@ -21,51 +22,66 @@ from schema.catalog import AddOnQuantityInput
 from schema.errors import Conflict, InvalidInput, NotFound, PriceNotFound, user_error
 from schema.invoices import Invoice, Payment
 from schema.licenses import LicenseType
+from schema.previews import InvoiceChangePreview, SubscriptionChangePreview
 from schema.scalars import Long
 
 
-@strawberry.type(description="What a subscription change did, or (preview) would do.")
+@strawberry.type(
+    description="What a subscription change did (a preview answers with SubscriptionChangePreview)."
+)
 class SubscriptionChangeSuccess:
     subscription: Subscription = strawberry.field(description="The subscription as it is now.")
     invoice: Invoice | None = strawberry.field(
-        description="The invoice issued; null when the change costs nothing now. In a preview "
-        "it is the invoice the real call would issue today, number included, but not saved."
+        description="The invoice issued; null when the change costs nothing now."
     )
-    preview: bool = strawberry.field(description="True when nothing was written.")
     replayed: bool = strawberry.field(
         description="True when this is the stored result of an earlier call with this key."
     )
 
 
-@strawberry.type(description="What an invoice change did, or (preview) would do.")
+@strawberry.type(
+    description="What an invoice change did (a preview answers with InvoiceChangePreview)."
+)
 class InvoiceChangeSuccess:
     invoice: Invoice = strawberry.field(description="The invoice as it is now.")
     payment: Payment | None = strawberry.field(description="The payment recorded, if any.")
-    preview: bool = strawberry.field(description="True when nothing was written.")
     replayed: bool = strawberry.field(
         description="True when this is the stored result of an earlier call with this key."
     )
 
 
-def _union(name: str, success: type) -> object:
+def _union(name: str, success: type, preview: type) -> object:
     return Annotated[
-        success | InvalidInput | NotFound | PriceNotFound | Conflict,
-        strawberry.union(name, description="The change made, or why not."),
+        success | preview | InvalidInput | NotFound | PriceNotFound | Conflict,
+        strawberry.union(
+            name, description="The change made, what it would do (a preview), or why not."
+        ),
     ]
 
 
-SubscriptionPurchaseResult = _union("SubscriptionPurchaseResult", SubscriptionChangeSuccess)
-SubscriptionAddSeatsResult = _union("SubscriptionAddSeatsResult", SubscriptionChangeSuccess)
-SubscriptionChangePlanResult = _union("SubscriptionChangePlanResult", SubscriptionChangeSuccess)
-SubscriptionRenewResult = _union("SubscriptionRenewResult", SubscriptionChangeSuccess)
-SubscriptionSetAutoRenewResult = _union("SubscriptionSetAutoRenewResult", SubscriptionChangeSuccess)
-SubscriptionCancelResult = _union("SubscriptionCancelResult", SubscriptionChangeSuccess)
-AddOnPurchaseResult = _union("AddOnPurchaseResult", SubscriptionChangeSuccess)
-InvoicePayResult = _union("InvoicePayResult", InvoiceChangeSuccess)
-InvoiceVoidResult = _union("InvoiceVoidResult", InvoiceChangeSuccess)
+def _subscription_union(name: str) -> object:
+    return _union(name, SubscriptionChangeSuccess, SubscriptionChangePreview)
+
+
+def _invoice_union(name: str) -> object:
+    return _union(name, InvoiceChangeSuccess, InvoiceChangePreview)
+
+
+SubscriptionPurchaseResult = _subscription_union("SubscriptionPurchaseResult")
+SubscriptionAddSeatsResult = _subscription_union("SubscriptionAddSeatsResult")
+SubscriptionChangePlanResult = _subscription_union("SubscriptionChangePlanResult")
+SubscriptionRenewResult = _subscription_union("SubscriptionRenewResult")
+SubscriptionSetAutoRenewResult = _subscription_union("SubscriptionSetAutoRenewResult")
+SubscriptionCancelResult = _subscription_union("SubscriptionCancelResult")
+AddOnPurchaseResult = _subscription_union("AddOnPurchaseResult")
+InvoicePayResult = _invoice_union("InvoicePayResult")
+InvoiceVoidResult = _invoice_union("InvoiceVoidResult")
 
 _INPUT = strawberry.argument(description="What to change.")
-_PREVIEW = "Do everything and return the result, but write nothing."
+_PREVIEW = (
+    "Run the real call on today's date and write nothing: the answer is the change's preview "
+    "type (no ids). With an idempotency key already used, it shows that stored outcome."
+)
 _KEY = "Up to 255 characters; a retry with the same key and input returns the first result."
 
 
@@ -174,10 +190,11 @@ async def _subscription_result(call: Awaitable[Outcome]) -> object:
     except BillingError as error:
         return user_error(error)
     assert outcome.subscription is not None
+    if outcome.preview:
+        return SubscriptionChangePreview.of(outcome)
     return SubscriptionChangeSuccess(
         subscription=Subscription.of(outcome.subscription),
         invoice=Invoice.of(outcome.invoice) if outcome.invoice else None,
-        preview=outcome.preview,
         replayed=outcome.replayed,
     )
 
@@ -188,11 +205,12 @@ async def _invoice_result(call: Awaitable[Outcome]) -> object:
     except BillingError as error:
         return user_error(error)
     assert outcome.invoice is not None
+    if outcome.preview:
+        return InvoiceChangePreview.of(outcome)
     invoice = outcome.invoice
     return InvoiceChangeSuccess(
         invoice=Invoice.of(invoice),
         payment=Payment.of(outcome.payment, invoice.currency) if outcome.payment else None,
-        preview=outcome.preview,
         replayed=outcome.replayed,
     )
 

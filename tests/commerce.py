@@ -6,22 +6,27 @@ from typing import Any
 
 from strawberry import relay
 
-INVOICE_FIELDS = """
-  id number status currency issuedOn total { minorUnits } amountPaid { minorUnits }
+INVOICE_PREVIEW_FIELDS = """
+  number status currency issuedOn total { minorUnits } amountPaid { minorUnits }
   amountDue { minorUnits }
   lines { position kind description quantity unitPrice { minorUnits } amount { minorUnits }
           periodStart periodEnd fractionNumerator fractionDenominator }
 """
-SUBSCRIPTION_FIELDS = """
-  id seats startDate endDate status autoRenew cancelledOn quarterlyReconciliation
-  quartersReconciled maxSeatsUsed seatsInUse plan { code } pendingPlan { code }
+INVOICE_FIELDS = "id " + INVOICE_PREVIEW_FIELDS
+SNAPSHOT_FIELDS = """
+  seats startDate endDate status autoRenew trial cancelledOn quarterlyReconciliation
+  quartersReconciled licenseType maxSeatsUsed seatsInUse seatsOwed seatsRemaining
+  plan { code } price { unitAmount { minorUnits } billingPeriod } pendingPlan { code }
   renewal { seats price { unitAmount { minorUnits } billingPeriod } }
   addOns { quantity addOn { code } }
 """
+SUBSCRIPTION_FIELDS = "id " + SNAPSHOT_FIELDS
 RESULT = f"""
   __typename
-  ... on SubscriptionChangeSuccess {{ preview replayed
+  ... on SubscriptionChangeSuccess {{ replayed
         subscription {{ {SUBSCRIPTION_FIELDS} }} invoice {{ {INVOICE_FIELDS} }} }}
+  ... on SubscriptionChangePreview {{ replayed
+        subscription {{ {SNAPSHOT_FIELDS} }} invoice {{ {INVOICE_PREVIEW_FIELDS} }} }}
   ... on UserError {{ code field message }}
 """
 
@@ -39,8 +44,10 @@ CANCEL = mutation("subscriptionCancel", "SubscriptionCancelInput")
 ADD_ON_PURCHASE = mutation("addOnPurchase", "AddOnPurchaseInput")
 INVOICE_RESULT = f"""
   __typename
-  ... on InvoiceChangeSuccess {{ preview replayed payment {{ amount {{ minorUnits }} reference }}
+  ... on InvoiceChangeSuccess {{ replayed payment {{ amount {{ minorUnits }} reference }}
                                 invoice {{ {INVOICE_FIELDS} }} }}
+  ... on InvoiceChangePreview {{ replayed payment {{ amount {{ minorUnits }} reference }}
+                                invoice {{ {INVOICE_PREVIEW_FIELDS} }} }}
   ... on UserError {{ code field message }}
 """
 PAY = f"mutation($input: InvoicePayInput!) {{ invoicePay(input: $input) {{ {INVOICE_RESULT} }} }}"

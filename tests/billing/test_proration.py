@@ -6,7 +6,6 @@ from hypothesis import strategies as st
 
 from billing.money import Money
 from billing.proration import prorate, remaining_days
-from billing.seats import preview_seat_charge
 
 USD = "USD"
 
@@ -48,50 +47,3 @@ def test_prorate(quantity: int, unit: int, remaining: int, term: int, expected: 
 @given(quantity=st.integers(0, 100_000), unit=st.integers(0, 10_000_000), term=st.integers(1, 3660))
 def test_a_whole_term_costs_the_full_price(quantity: int, unit: int, term: int) -> None:
     assert prorate(quantity, Money(unit, USD), term, term).minor_units == quantity * unit
-
-
-def test_preview_seat_charge_worked_example() -> None:
-    preview = preview_seat_charge(
-        seats=10,
-        max_seats_used=11,
-        billable_now=11,
-        billable_after=14,
-        unit_price=Money(34800, USD),
-        paid=True,
-        term_start=date(2026, 3, 15),
-        term_end=date(2027, 3, 15),
-        today=date(2026, 9, 15),
-    )
-    assert (preview.new_seats_owed, preview.will_incur_charge) == (3, True)
-    assert preview.prorated_cost == Money(51771, USD)
-    assert preview.true_up_cost == Money(104400, USD)
-
-
-@pytest.mark.parametrize(
-    ("seats", "peak", "after", "paid", "owed"),
-    [
-        (10, 0, 10, True, 0),  # exactly the seats bought: no charge
-        (10, 0, 11, True, 1),
-        (10, 12, 12, True, 0),  # already owed at true-up: not charged twice
-        (10, 12, 13, True, 1),
-        (10, 0, 50, False, 0),  # free or trial
-    ],
-)
-def test_a_charge_comes_exactly_above_seats_and_peak(
-    seats: int, peak: int, after: int, paid: bool, owed: int
-) -> None:
-    preview = preview_seat_charge(
-        seats=seats,
-        max_seats_used=peak,
-        billable_now=min(after, peak),
-        billable_after=after,
-        unit_price=Money(34800, USD),
-        paid=paid,
-        term_start=date(2026, 1, 1),
-        term_end=date(2027, 1, 1),
-        today=date(2026, 1, 1),
-    )
-    assert preview.new_seats_owed == owed
-    assert preview.will_incur_charge is (owed > 0)
-    assert preview.true_up_cost == Money(owed * 34800, USD)
-    assert preview.prorated_cost == Money(owed * 34800, USD)  # changed on the start date

@@ -170,7 +170,7 @@ async def test_an_offline_purchase_signs_an_offline_license(
     preview = result(
         await gql(PURCHASE, {"input": {**request, "preview": True}}, token=initech["token"])
     )
-    assert preview["__typename"] == "SubscriptionChangeSuccess", preview
+    assert preview["__typename"] == "SubscriptionChangePreview", preview
     assert (await session.execute(select(func.count()).select_from(License))).scalar_one() == 0
     bought = result(await gql(PURCHASE, {"input": request}, token=initech["token"]))
     file = data(await gql(FILE, {"id": bought["subscription"]["id"]}, token=initech["token"]))[

@@ -307,9 +307,12 @@ PREVIEW = """query($users: [String!], $emails: [String!], $role: MemberRole!) {
   namespace(path: "acme") { previewMembersChange(addUsernames: $users, addEmails: $emails,
                                                  role: $role) {
     __typename
-    ... on MembersChangePreview { seatsInUse newBillableCount seats maxSeatsUsed newSeatsOwed
-      willIncurCharge proratedCost { amount currency } trueUpCost { amount }
-      remainingDays termDays
+    ... on MembersChangePreview { seatsInUse newBillableCount seats maxSeatsUsed seatsCovered
+      newSeatsOwed willIncurCharge
+      charge { chargedOn kind quantity amount { amount currency } periodStart periodEnd
+               fractionNumerator fractionDenominator }
+      buyNow { chargedOn kind quantity amount { amount currency } periodStart periodEnd
+               fractionNumerator fractionDenominator }
       people { username email isNewUser alreadyBillable willTakeSeat reasons } }
     ... on InvalidBatchError { problems { index field code } } } } }"""
 
@@ -362,12 +365,34 @@ async def test_preview_over_the_paid_seats_shows_the_charge(gql: GraphQL, world:
     # the acme subscription has 25 seats for 2025-12-05..2026-12-05 at 348.00; today 2026-03-15
     emails = [f"new{i}@example.com" for i in range(30)] + ["NEW0@example.com"]
     result = await preview(gql, world, emails=emails, users=["erin"])
-    assert (result["newBillableCount"], result["maxSeatsUsed"]) == (2 + 31, 25)
+    assert (result["newBillableCount"], result["maxSeatsUsed"], result["seatsCovered"]) == (
+        2 + 31,
+        2,
+        25,
+    )
     assert (result["newSeatsOwed"], result["willIncurCharge"]) == (8, True)
-    assert (result["remainingDays"], result["termDays"]) == (265, 365)
-    # 8 x 348.00 x 265 / 365 = 2021.26...; true-up 8 x 348.00
-    assert result["proratedCost"] == {"amount": "2021.26", "currency": "USD"}
-    assert result["trueUpCost"] == {"amount": "2784.00"}
+    # not reconciled quarterly: 8 x 348.00 at the true-up on the term's end date
+    assert result["charge"] == {
+        "chargedOn": "2026-12-05",
+        "kind": "TRUE_UP",
+        "quantity": 8,
+        "amount": {"amount": "2784.00", "currency": "USD"},
+        "periodStart": "2025-12-05",
+        "periodEnd": "2026-12-05",
+        "fractionNumerator": 1,
+        "fractionDenominator": 1,
+    }
+    # or bought today: 8 x 348.00 x 265 / 365 = 2021.26...
+    assert result["buyNow"] == {
+        "chargedOn": "2026-03-15",
+        "kind": "SEATS",
+        "quantity": 8,
+        "amount": {"amount": "2021.26", "currency": "USD"},
+        "periodStart": "2026-03-15",
+        "periodEnd": "2026-12-05",
+        "fractionNumerator": 265,
+        "fractionDenominator": 365,
+    }
     assert sum(p["isNewUser"] for p in result["people"]) == 30
 
 

@@ -30,7 +30,8 @@ PREVIEW = """query($users: [String!], $emails: [String!]) {
                                                  role: DEVELOPER) {
     __typename
     ... on MembersChangePreview { seatsInUse newBillableCount seats maxSeatsUsed newSeatsOwed
-      willIncurCharge proratedCost { amount } trueUpCost { amount } remainingDays termDays
+      willIncurCharge seatsCovered charge { chargedOn amount { amount } }
+      buyNow { chargedOn amount { amount } }
       people { username email isNewUser alreadyBillable willTakeSeat reasons } }
     ... on InvalidBatchError { code field message problems { index field code message } } } } }"""
 NODES = """query($ids: [ID!]!) { nodes(ids: $ids) { __typename id

@@ -1,0 +1,186 @@
+"""What a change would do, as a preview answers it: its own types, none a Node and none with an
+id, so that a client cache never files a preview under a real object (Stripe's "upcoming
+invoice" has no id either). Their values were read inside the preview's transaction."""
+
+from __future__ import annotations
+
+import datetime
+
+import strawberry
+
+from billing.money import Money as DomainMoney
+from billing.subscriptions import InvoiceStatus as DomainInvoiceStatus
+from db import tables
+from resolvers import catalog
+from resolvers.changes import Outcome
+from schema.accounts import ScheduledRenewal, SubscriptionAddOn, SubscriptionStatus
+from schema.base import Info, Money
+from schema.catalog import Plan, Price
+from schema.invoices import InvoiceLine, InvoiceStatus, Payment
+from schema.licenses import LicenseType
+
+_NOT_STORED = "Not stored: it has no id."
+
+
+@strawberry.type(
+    description="A subscription as a change would leave it (a preview). " + _NOT_STORED
+)
+class SubscriptionSnapshot:
+    seats: int = strawberry.field(description="Seats paid for in the current term.")
+    start_date: datetime.date = strawberry.field(description="First day of the current term.")
+    end_date: datetime.date = strawberry.field(
+        description="Day after the term's last day (the term is [startDate, endDate))."
+    )
+    status: SubscriptionStatus = strawberry.field(description="Where it is in its life.")
+    auto_renew: bool = strawberry.field(description="Whether it renews itself at the end.")
+    trial: bool = strawberry.field(description="Whether this is a free trial.")
+    cancelled_on: datetime.date | None = strawberry.field(description="When it was cancelled.")
+    quarterly_reconciliation: bool = strawberry.field(
+        description="Whether seats used above those paid are charged each quarter."
+    )
+    quarters_reconciled: int = strawberry.field(
+        description="Quarters of the current term reconciled so far (0 to 3)."
+    )
+    license_type: LicenseType = strawberry.field(
+        description="For instances: licenses by sync (ONLINE) or as files (OFFLINE)."
+    )
+    seats_in_use: int | None = strawberry.field(
+        description="Billable users (null for an instance that never reported)."
+    )
+    max_seats_used: int | None = strawberry.field(
+        description="The highest seatsInUse since the term started."
+    )
+    seats_owed: int | None = strawberry.field(
+        description="max(0, maxSeatsUsed - seats) on paid plans: seats to pay for at true-up."
+    )
+    seats_remaining: int | None = strawberry.field(
+        description="max(0, seats - seatsInUse): seats free to fill."
+    )
+    add_ons: list[SubscriptionAddOn] = strawberry.field(description="Add-ons paid for.")
+    row: strawberry.Private[tables.Subscription]
+
+    @strawberry.field(description="The plan subscribed to.")
+    async def plan(self, info: Info) -> Plan:
+        return Plan.of(await catalog.subscription_plan(info.context, self.row))
+
+    @strawberry.field(description="The catalog price of one seat for the term.")
+    async def price(self, info: Info) -> Price:
+        return Price.of(await catalog.subscription_price(info.context, self.row))
+
+    @strawberry.field(description="A lower plan that takes over at the renewal, if one is set.")
+    async def pending_plan(self, info: Info) -> Plan | None:
+        plan = await catalog.get_plan(info.context, self.row.pending_plan_id)
+        return Plan.of(plan) if plan else None
+
+    @strawberry.field(description="The next term when it is bought: it starts on endDate.")
+    async def renewal(self, info: Info) -> ScheduledRenewal | None:
+        if self.row.renewal_seats is None or self.row.renewal_price_id is None:
+            return None
+        price = await catalog.get_price(info.context, self.row.renewal_price_id)
+        assert price is not None
+        return ScheduledRenewal(seats=self.row.renewal_seats, price=Price.of(price))
+
+    @classmethod
+    def of(cls, outcome: Outcome) -> SubscriptionSnapshot:
+        row, seen = outcome.subscription, outcome.seen
+        assert row is not None
+        assert seen is not None
+        figures = seen.figures
+        return cls(
+            seats=row.seats,
+            start_date=row.start_date,
+            end_date=row.end_date,
+            status=SubscriptionStatus(row.status),
+            auto_renew=row.auto_renew,
+            trial=row.trial,
+            cancelled_on=row.cancelled_on,
+            quarterly_reconciliation=row.quarterly_reconciliation,
+            quarters_reconciled=row.quarters_reconciled,
+            license_type=LicenseType(row.license_type),
+            seats_in_use=figures.seats_in_use if figures else None,
+            max_seats_used=figures.max_seats_used if figures else None,
+            seats_owed=figures.seats_owed if figures else None,
+            seats_remaining=figures.seats_remaining if figures else None,
+            add_ons=[SubscriptionAddOn(quantity=a.quantity, row=a) for a in seen.add_ons],
+            row=row,
+        )
+
+
+@strawberry.type(
+    description="An invoice as a change would issue or leave it (a preview). " + _NOT_STORED
+)
+class InvoicePreview:
+    number: str = strawberry.field(
+        description="Its number: for a new invoice, the one it would take if issued now."
+    )
+    status: InvoiceStatus = strawberry.field(description="Open until paid in full.")
+    currency: str = strawberry.field(description="ISO 4217 currency of every amount on it.")
+    issued_on: datetime.date = strawberry.field(description="The day it is (or was) issued.")
+    total: Money = strawberry.field(description="The sum of its lines.")
+    amount_paid: Money = strawberry.field(description="Payments received.")
+    amount_due: Money = strawberry.field(description="What is left to pay (0 when void).")
+    lines: list[InvoiceLine] = strawberry.field(description="The lines, in order.")
+
+    @classmethod
+    def of(cls, row: tables.Invoice, lines: list[tables.InvoiceLine]) -> InvoicePreview:
+        assert row.number is not None  # numbered as a commit would have
+        due = 0 if row.status == DomainInvoiceStatus.VOID else row.total - row.amount_paid
+        return cls(
+            number=row.number,
+            status=InvoiceStatus(row.status),
+            currency=row.currency,
+            issued_on=row.issued_on,
+            total=Money.of(DomainMoney(row.total, row.currency)),
+            amount_paid=Money.of(DomainMoney(row.amount_paid, row.currency)),
+            amount_due=Money.of(DomainMoney(due, row.currency)),
+            lines=[InvoiceLine.of(line, row.currency) for line in lines],
+        )
+
+
+_REPLAYED = (
+    "True when the idempotency key was used already: this is the stored outcome of that call "
+    "(as it is now), which a real call with the key would return too, charging nothing again."
+)
+
+
+@strawberry.type(
+    description="What a subscription change would do, computed by the real call on today's "
+    "date and rolled back. " + _NOT_STORED
+)
+class SubscriptionChangePreview:
+    subscription: SubscriptionSnapshot = strawberry.field(
+        description="The subscription as the change would leave it."
+    )
+    invoice: InvoicePreview | None = strawberry.field(
+        description="The invoice the change would issue today; null when it costs nothing now."
+    )
+    replayed: bool = strawberry.field(description=_REPLAYED)
+
+    @classmethod
+    def of(cls, outcome: Outcome) -> SubscriptionChangePreview:
+        invoice = outcome.invoice
+        return cls(
+            subscription=SubscriptionSnapshot.of(outcome),
+            invoice=InvoicePreview.of(invoice, outcome.lines) if invoice else None,
+            replayed=outcome.replayed,
+        )
+
+
+@strawberry.type(
+    description="What an invoice change would do, computed by the real call and rolled back. "
+    + _NOT_STORED
+)
+class InvoiceChangePreview:
+    invoice: InvoicePreview = strawberry.field(description="The invoice as it would be after.")
+    payment: Payment | None = strawberry.field(description="The payment it would record.")
+    replayed: bool = strawberry.field(description=_REPLAYED)
+
+    @classmethod
+    def of(cls, outcome: Outcome) -> InvoiceChangePreview:
+        invoice = outcome.invoice
+        assert invoice is not None
+        return cls(
+            invoice=InvoicePreview.of(invoice, outcome.lines),
+            payment=Payment.of(outcome.payment, invoice.currency) if outcome.payment else None,
+            replayed=outcome.replayed,
+        )
