@@ -172,11 +172,15 @@ def _answer(response: Any) -> str:
         return f"{response.status_code} {response.text}"
     if isinstance(body, dict):
         body.pop("extensions", None)
-        # when several items of a list fail at once, which one's error is answered depends
-        # on which statement returns first (graphql-core reports the first): not the executor
+        # when several fields fail at once and null the same parent, graphql-core answers the
+        # error of the first to fail, which depends on which statement returns first, not on
+        # the executor: list indices are not compared, nor, when the whole answer is null,
+        # which error it was
         for error in body.get("errors") or []:
             if isinstance(error.get("path"), list):
                 error["path"] = ["#" if isinstance(p, int) else p for p in error["path"]]
+        if "data" in body and body["data"] is None and body.get("errors"):
+            body["errors"] = "a root field failed"
     return f"{response.status_code} {json.dumps(body, ensure_ascii=False)}"
 
 
