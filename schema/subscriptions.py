@@ -21,6 +21,7 @@ from schema.catalog import AddOnQuantityInput
 from schema.errors import Conflict, InvalidInput, NotFound, PriceNotFound, user_error
 from schema.invoices import Invoice, Payment
 from schema.licenses import LicenseType
+from schema.renewals import ChargeAtEnd
 from schema.scalars import Long
 
 
@@ -34,6 +35,11 @@ class SubscriptionChangeSuccess:
     preview: bool = strawberry.field(description="True when nothing was written.")
     replayed: bool = strawberry.field(
         description="True when this is the stored result of an earlier call with this key."
+    )
+    charge_at_end: ChargeAtEnd | None = strawberry.field(
+        default=None,
+        description="A cancellation (or a downgrade to Free): what the end date will charge, "
+        "as things stand now (the seats owed then). Null for other changes and replays.",
     )
 
 
@@ -179,6 +185,7 @@ async def _subscription_result(call: Awaitable[Outcome]) -> object:
         invoice=Invoice.of(outcome.invoice) if outcome.invoice else None,
         preview=outcome.preview,
         replayed=outcome.replayed,
+        charge_at_end=ChargeAtEnd.of(outcome.charge_at_end) if outcome.charge_at_end else None,
     )
 
 
