@@ -236,15 +236,24 @@ def quarter_ends(term: Term) -> tuple[date, date, date]:
     """
     if not is_twelve_months(term):
         raise ValueError(f"quarters need a 12-month term, not {term.start}..{term.end}")
-    anchor = max(term.start.day, term.end.day)
+    anchor = _anchor(term)
     first, second, third = (add_months(term.start, months, anchor) for months in (3, 6, 9))
     return first, second, third
 
 
+def _anchor(term: Term) -> int:
+    """The day of the month the term is anchored on: its start's, or a later one its end
+    shows when the start was clamped to a month's last day (2031-02-28..2032-02-29: 29)."""
+    start = term.start
+    clamped = add_months(start, 0, 31) == start
+    return max(start.day, term.end.day) if clamped else start.day
+
+
 def is_twelve_months(term: Term) -> bool:
     """Whether the term is one year on its anchor day: 2026-03-15..2027-03-15 and
-    2031-02-28..2032-02-29 (anchored on the 29th) are; 2026-03-15..2026-04-15 is not."""
-    return term.end == add_months(term.start, 12, max(term.start.day, term.end.day))
+    2031-02-28..2032-02-29 (anchored on the 29th) are; 2026-03-15..2026-04-15 and
+    2026-03-15..2027-03-16 are not."""
+    return term.end == add_months(term.start, 12, _anchor(term))
 
 
 def reconcile_quarter(

@@ -308,7 +308,8 @@ async def locked(
     ):
         raise ConflictError(
             ErrorCode.SUBSCRIPTION_NOT_ACTIVE,
-            f"The subscription's term ended on {subscription.end_date.isoformat()}.",
+            f"The subscription's term ended on {subscription.end_date.isoformat()}; the "
+            "daily job renews or expires it, or renew it now with subscriptionRenew.",
             "subscription",
         )
     if paid and subscription.trial:
