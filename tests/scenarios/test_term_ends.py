@@ -241,6 +241,14 @@ async def test_free_cannot_be_bought(story: Story) -> None:
     )
     assert await count(story, Subscription, Subscription.status == "active") == 0
     assert await count(story, Invoice) == 0
+    # nor quoted
+    quote = """{ quote(input: {plan: "free", seats: 3, currency: "USD"}) {
+      __typename ... on UserError { code field } } }"""
+    assert data(await story.gql(quote))["quote"] == {
+        "__typename": "InvalidInputError",
+        "code": "PLAN_NOT_SOLD",
+        "field": "plan",
+    }
 
 
 async def test_a_change_on_an_end_date_the_job_has_not_reached(story: Story) -> None:
