@@ -90,6 +90,7 @@ def cmd_demo_data(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_jobs_snapshot_seats(settings: Settings, args: argparse.Namespace) -> None:
+    from billing.errors import ConflictError
     from resolvers.jobs import snapshot_seats
 
     url = database_url(settings)
@@ -101,6 +102,9 @@ def cmd_jobs_snapshot_seats(settings: Settings, args: argparse.Namespace) -> Non
         try:
             async with make_sessionmaker(engine)() as session:
                 report = await snapshot_seats(session, day=day)
+        except ConflictError as refused:
+            print(f"{day}: REFUSED {refused.message}", file=sys.stderr)
+            sys.exit(2)
         finally:
             await engine.dispose()
         print(
@@ -113,6 +117,7 @@ def cmd_jobs_snapshot_seats(settings: Settings, args: argparse.Namespace) -> Non
 
 def cmd_jobs_run_daily(settings: Settings, args: argparse.Namespace) -> None:
     from api.app import load_license_keys
+    from billing.errors import ConflictError
     from resolvers.jobs import run_daily
 
     sign = load_license_keys(settings).signer
@@ -125,6 +130,9 @@ def cmd_jobs_run_daily(settings: Settings, args: argparse.Namespace) -> None:
         try:
             async with make_sessionmaker(engine)() as session:
                 report = await run_daily(session, day=day, sign=sign)
+        except ConflictError as refused:
+            print(f"{day}: REFUSED {refused.message}", file=sys.stderr)
+            return 2
         finally:
             await engine.dispose()
         for line in report.done:

@@ -230,11 +230,30 @@ def quarter_ends(term: Term) -> tuple[date, date, date]:
     """The ends of quarters 1, 2 and 3 of a 12-month term: 3, 6 and 9 months after its start.
 
     Days past a short month's end are clamped: a term starting 2026-01-31 gives 2026-04-30,
-    2026-07-31 and 2026-10-31. A term that is not 12 months long raises ValueError.
+    2026-07-31 and 2026-10-31. A term anchored on the 29th of February that starts clamped
+    (2031-02-28..2032-02-29) keeps its anchor: 2031-05-29, 2031-08-29, 2031-11-29. A term
+    that is not 12 months long raises ValueError.
     """
-    if term.end != add_months(term.start, 12):
+    if not is_twelve_months(term):
         raise ValueError(f"quarters need a 12-month term, not {term.start}..{term.end}")
-    return add_months(term.start, 3), add_months(term.start, 6), add_months(term.start, 9)
+    anchor = _anchor(term)
+    first, second, third = (add_months(term.start, months, anchor) for months in (3, 6, 9))
+    return first, second, third
+
+
+def _anchor(term: Term) -> int:
+    """The day of the month the term is anchored on: its start's, or a later one its end
+    shows when the start was clamped to a month's last day (2031-02-28..2032-02-29: 29)."""
+    start = term.start
+    clamped = add_months(start, 0, 31) == start
+    return max(start.day, term.end.day) if clamped else start.day
+
+
+def is_twelve_months(term: Term) -> bool:
+    """Whether the term is one year on its anchor day: 2026-03-15..2027-03-15 and
+    2031-02-28..2032-02-29 (anchored on the 29th) are; 2026-03-15..2026-04-15 and
+    2026-03-15..2027-03-16 are not."""
+    return term.end == add_months(term.start, 12, _anchor(term))
 
 
 def reconcile_quarter(

@@ -1,4 +1,4 @@
-"""Subscription states."""
+"""Subscription states, and the plan nobody pays for."""
 
 from __future__ import annotations
 
@@ -14,3 +14,6 @@ class InvoiceStatus(StrEnum):
     OPEN = "open"  # issued, not yet paid in full
     PAID = "paid"
     VOID = "void"  # cancelled by the billing team; nothing is owed
+
+
+FREE_PLAN = "free"  # what has no paid subscription is on: never bought, never renewed into

@@ -238,6 +238,7 @@ async def load_demo_data(session: AsyncSession, *, today: date) -> None:
                 seats=seats,
                 start_date=start,
                 end_date=start + TRIAL_LENGTH if trial else term_end(start, BillingPeriod.ANNUAL),
+                anchor_day=start.day,
                 status="active",
                 auto_renew=not trial,
                 trial=trial,

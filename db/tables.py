@@ -187,6 +187,7 @@ class Subscription(SQLModel, table=True):
         CheckConstraint("seats >= 0", name="seats_not_negative"),
         CheckConstraint("end_date > start_date", name="term_not_empty"),
         CheckConstraint(_in("license_type", tuple(LicenseType)), name="license_type_known"),
+        CheckConstraint("anchor_day BETWEEN 1 AND 31", name="anchor_day_of_month"),
         Index(
             "subscription_one_active_per_namespace",
             "namespace_id",
@@ -238,6 +239,10 @@ class Subscription(SQLModel, table=True):
         default=LicenseType.ONLINE.value,
         sa_column=Column(String(8), nullable=False, server_default=LicenseType.ONLINE.value),
     )
+    # The day of the month its terms end on: its first term's start day, kept when a short
+    # month clamps an end (2026-01-31 -> 02-28 -> 03-31). Null for rows made before it was
+    # recorded: the current start date's day, recorded at the next renewal.
+    anchor_day: int | None = Field(default=None, sa_column=Column(SmallInteger, nullable=True))
     created_at: datetime | None = _created_at()
 
 
@@ -386,6 +391,17 @@ class SeatSnapshot(SQLModel, table=True):
     day: date = Field(primary_key=True)
     billable: int = Field(sa_column=Column(Integer, nullable=False))
     peak: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+
+
+class JobRun(SQLModel, table=True):
+    """A day the daily job ran for: it does everything due by that day, so a run for an
+    earlier day than the latest is refused (it would write that day's snapshots with today's
+    counts)."""
+
+    __tablename__ = "job_run"
+
+    day: date = Field(primary_key=True)
+    runs: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
 
 
 class SubscriptionAddOn(SQLModel, table=True):

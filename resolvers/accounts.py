@@ -7,14 +7,18 @@ lookup raises ObjectNotFound, a nested field is null.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 from billing.seats import SeatFigures, seat_figures
 from db.accounts import customers_page, namespace_by_path
-from db.tables import Customer, Instance, License, Namespace, Subscription, SyncReport
+from db.tables import Customer, Instance, License, Namespace, Plan, Subscription, SyncReport
 from resolvers.context import Context
 from resolvers.errors import Forbidden, ObjectNotFound, Unauthenticated
 from resolvers.limits import search_term
 from resolvers.loaders import PageKey, required
 from resolvers.principal import Permission, Principal
+from resolvers.renewals import PricedRenewal, upcoming_renewal
 
 
 def may_read_subscription(principal: Principal, subscription: Subscription) -> bool:
@@ -192,3 +196,26 @@ async def subscription_seat_figures(
         max_seats_used=subscription.max_seats_used,
         paid=plan.code != "free" and not subscription.trial,
     )
+
+
+@dataclass(frozen=True)
+class ProjectedRenewal:
+    """How a subscription will renew at its end date, as things stand today."""
+
+    on: date
+    plan: Plan
+    renewal: PricedRenewal
+
+
+async def subscription_upcoming_renewal(
+    context: Context, subscription: Subscription
+) -> ProjectedRenewal | None:
+    """The renewal the daily job would make on the end date, priced by the code it runs
+    (`renewals.upcoming_renewal`); None when the subscription will expire instead."""
+    async with context.db() as session:
+        priced = await upcoming_renewal(session, subscription, context.clock.today())
+        if priced is None:
+            return None
+        plan = await session.get(Plan, priced.price.plan_id)
+    assert plan is not None
+    return ProjectedRenewal(subscription.end_date, plan, priced)

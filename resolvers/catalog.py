@@ -9,9 +9,10 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.charges import Item
-from billing.errors import ErrorCode, NotFoundError, PriceNotFoundError
+from billing.errors import ErrorCode, InvalidInputError, NotFoundError, PriceNotFoundError
 from billing.money import Money, currency_exponent
 from billing.quotes import AddOnRequest, Quote, price_purchase, validate_purchase
+from billing.subscriptions import FREE_PLAN
 from billing.terms import BillingPeriod
 from db.catalog import P, add_ons_by_code, all_add_ons, all_plans, plan_by_code, prices_in_force
 from db.tables import AddOn, AddOnPrice, Plan, Price, Subscription, SubscriptionAddOn
@@ -96,6 +97,12 @@ async def price_order(
     plan = await plan_by_code(session, plan_code)
     if plan is None:
         raise NotFoundError(ErrorCode.PLAN_NOT_FOUND, f"There is no plan {plan_code!r}.", "plan")
+    if plan.code == FREE_PLAN:
+        raise InvalidInputError(
+            ErrorCode.PLAN_NOT_SOLD,
+            f"{plan.name} is not bought: what has no paid subscription is on {plan.name}.",
+            "plan",
+        )
     price = await price_in_force(
         session,
         Price,

@@ -55,13 +55,24 @@ INVOICE_FIELDS = ("number", "status", "currency", "total", "amount_paid", "issue
 
 
 @dataclass(frozen=True)
+class ChargeAtEnd:
+    """What a term that will not renew charges on its end date, as things stand: the seats
+    used above those paid (empty when none are owed)."""
+
+    on: date
+    charge: Charge
+
+
+@dataclass(frozen=True)
 class Outcome:
-    """What a change did: the subscription as it is now, and the invoice or payment made."""
+    """What a change did: the subscription as it is now, the invoice or payment made, and
+    what it leaves to be charged at the term's end (a cancellation)."""
 
     subscription: Subscription | None
     invoice: Invoice | None = None
     lines: list[InvoiceLine] = field(default_factory=list)
     payment: Payment | None = None
+    charge_at_end: ChargeAtEnd | None = None
     preview: bool = False
     replayed: bool = False
     seen: Seen | None = None  # a preview's add-ons and seat figures, read before the rollback

@@ -9,10 +9,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.errors import BillingError
+from billing.errors import BillingError, ConflictError, ErrorCode
 from billing.subscriptions import SubscriptionStatus
 from db.idempotency import purge
 from db.ingest import refresh_seat_figures
+from db.job_runs import claim_run, latest_run
 from db.snapshots import namespaces_with_members, write_snapshots
 from db.subscriptions import (
     active_instance_subscriptions,
@@ -35,9 +36,32 @@ class SnapshotReport:
     snapshots_written: int
 
 
+def _refuse_before(latest: date, day: date) -> ConflictError:
+    return ConflictError(
+        ErrorCode.DAY_BEFORE_LATEST_RUN,
+        f"The daily job already ran for {latest.isoformat()}, which did everything due by "
+        f"then; it cannot run for the earlier {day.isoformat()} (that day's seat snapshot "
+        "would get today's counts). Run it for today, or for a later day.",
+        "date",
+    )
+
+
+async def _claim(session: AsyncSession, day: date) -> None:
+    latest = await claim_run(session, day)
+    if latest is not None:
+        await session.rollback()
+        raise _refuse_before(latest, day)
+    await session.commit()
+
+
 async def snapshot_seats(session: AsyncSession, *, day: date) -> SnapshotReport:
     """Recount every namespace from scratch (memberships expire with the calendar, which no
-    push announces), raise peaks, and record the day's billable counts. Safe to run twice."""
+    push announces), raise peaks, and record the day's billable counts. Safe to run twice;
+    refused (DAY_BEFORE_LATEST_RUN) for a day before the daily job's latest run."""
+    latest = await latest_run(session)
+    if latest is not None and latest > day:
+        await session.rollback()
+        raise _refuse_before(latest, day)
     namespaces = await namespaces_with_members(session)
     for start in range(0, len(namespaces), 50):
         await refresh_seat_figures(session, namespaces[start : start + 50], today=day)
@@ -60,12 +84,16 @@ KEEP_IDEMPOTENCY_KEYS = timedelta(days=7)
 async def run_daily(
     session: AsyncSession, *, day: date, sign: LicenseSigner | None = None
 ) -> DailyReport:
-    """Everything due by `day`: quarterly reconciliations, then the terms that have ended
-    (renewed as bought, renewed automatically, or expired), then the seat snapshot.
+    """Everything due by `day`: for each subscription, its quarterly reconciliations and the
+    end of its term (renewed as bought, renewed automatically, or expired), in date order
+    until nothing is due (a run after missed days reconciles the old term, renews, then
+    reconciles the new term's quarters that ended too); then the seat snapshot.
 
     Each subscription is handled in its own transaction with its row locked, and what is
     done moves its state on (quarters reconciled, term dates), so running again for the same
-    day does nothing more, and a run after missed days catches up on all of them."""
+    day does nothing more. A run for a day before the latest run is refused with a
+    ConflictError (DAY_BEFORE_LATEST_RUN, field ``date``) before anything is done."""
+    await _claim(session, day)
     who = Who(JOB_ACTOR, day)
     midnight = datetime.combine(day, time(), tzinfo=UTC)
     done: list[str] = []
@@ -91,13 +119,11 @@ async def run_daily(
                 await session.rollback()
                 failed.append(f"subscription {subscription_id}: {type(error.orig).__name__}")
 
-    async def reconcile(subscription: Subscription) -> list[Happened]:
-        return await reconcile_due(session, subscription, who)
-
-    async def end_terms(subscription: Subscription) -> list[Happened]:
-        happened = []
+    async def catch_up(subscription: Subscription) -> list[Happened]:
+        happened = await reconcile_due(session, subscription, who)
         while subscription.status == SubscriptionStatus.ACTIVE and subscription.end_date <= day:
             happened.append(await roll_over(session, subscription, who))
+            happened += await reconcile_due(session, subscription, who)
         return happened
 
     unlicensed: list[int] = []
@@ -120,8 +146,8 @@ async def run_daily(
             )
         ]
 
-    await each(await due_for_reconciliation(session), reconcile)
-    await each(await ending_by(session, day), end_terms)
+    due = set(await due_for_reconciliation(session)) | set(await ending_by(session, day))
+    await each(sorted(due), catch_up)
     await each(await active_instance_subscriptions(session), license)
     if unlicensed:
         failed.append(

@@ -95,6 +95,7 @@ async def purchase(session: AsyncSession, context: Context, command: PurchaseCom
         seats=command.seats,
         start_date=term.start,
         end_date=term.end,
+        anchor_day=term.start.day,
         status=SubscriptionStatus.ACTIVE.value,
         auto_renew=command.auto_renew,
         quarterly_reconciliation=command.quarterly_reconciliation,

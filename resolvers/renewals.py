@@ -14,13 +14,14 @@ from billing.charges import (
     Item,
     Term,
     charge_term,
+    is_twelve_months,
     quarter_ends,
     reconcile_quarter,
     true_up,
 )
 from billing.money import Money
-from billing.subscriptions import SubscriptionStatus
-from billing.terms import BillingPeriod, add_months, term_end
+from billing.subscriptions import FREE_PLAN, SubscriptionStatus
+from billing.terms import BillingPeriod, term_end
 from db.ingest import refresh_seat_figures
 from db.seats import billable_counts
 from db.snapshots import peak_between
@@ -38,7 +39,14 @@ from db.tables import (
     SubscriptionAddOn,
 )
 from resolvers.catalog import price_in_force
-from resolvers.changes import SUBSCRIPTION_FIELDS, Who, issue_invoice, record, state
+from resolvers.changes import (
+    SUBSCRIPTION_FIELDS,
+    ChargeAtEnd,
+    Who,
+    issue_invoice,
+    record,
+    state,
+)
 
 
 @dataclass(frozen=True)
@@ -103,7 +111,7 @@ async def price_next_term(
     current = await session.get(Price, subscription.price_id)
     assert current is not None
     assert subscription.id is not None
-    term = Term(subscription.end_date, term_end(subscription.end_date, next_term.billing_period))
+    term = next_term_dates(subscription, next_term.billing_period)
     if price is None:
         plan = await session.get(Plan, subscription.pending_plan_id or subscription.plan_id)
         assert plan is not None
@@ -143,7 +151,7 @@ async def price_next_term(
 def true_up_charge(subscription: Subscription, plan: Plan, price: Price) -> Charge:
     """The annual true-up of the ending term: seats used above those paid, at full price.
     None with quarterly reconciliation (it charged as it went), or on free and trial plans."""
-    if subscription.quarterly_reconciliation or subscription.trial or plan.code == "free":
+    if subscription.quarterly_reconciliation or subscription.trial or plan.code == FREE_PLAN:
         return Charge(price.currency, ())
     return true_up(
         subscription.seats,
@@ -153,32 +161,108 @@ def true_up_charge(subscription: Subscription, plan: Plan, price: Price) -> Char
     )
 
 
-async def start_next_term(
+def charge_at_end(subscription: Subscription, plan: Plan, price: Price) -> ChargeAtEnd:
+    """What the end date charges a term that expires: its true-up, at the term's price (a
+    cancelled term with 12 seats used on 11 paid owes 1 seat)."""
+    return ChargeAtEnd(subscription.end_date, true_up_charge(subscription, plan, price))
+
+
+def next_term_dates(subscription: Subscription, period: BillingPeriod) -> Term:
+    """The term after the current one: from its end date to the next end on the anchor day
+    (2026-02-28 -> 2026-03-31 for monthly terms first started on 2026-01-31)."""
+    anchor = subscription.anchor_day or subscription.start_date.day
+    return Term(subscription.end_date, term_end(subscription.end_date, period, anchor))
+
+
+@dataclass(frozen=True)
+class PricedRenewal:
+    """The next term of a subscription and what its start charges: the true-up of the
+    ending term, and the renewal itself unless it was bought in advance (`bought`)."""
+
+    next_term: NextTerm
+    true_up: Charge
+    renewal: Charge
+    price: Price
+    add_on_prices: list[tuple[SubscriptionAddOn, AddOnPrice]]
+    bought: bool
+
+    @property
+    def charge(self) -> Charge:
+        """What the invoice issued when the next term starts holds."""
+        return self.true_up if self.bought else self.true_up + self.renewal
+
+
+async def price_renewal(
     session: AsyncSession,
     subscription: Subscription,
     plan: Plan,
     price: Price,
     next_term: NextTerm,
     *,
-    today: date,
     bought: Price | None = None,
-) -> Charge:
-    """Close the ending term (its true-up) and start the next one; returns what to charge
-    (only the true-up when the renewal was bought in advance at `bought`)."""
-    owed = true_up_charge(subscription, plan, price)
+) -> PricedRenewal:
+    """Price the renewal into `next_term` (at `bought` when it was bought in advance) with
+    the ending term's true-up: what `start_next_term` charges, and what `upcoming_renewal`
+    shows before."""
     renewal, next_price, add_on_prices = await price_next_term(
         session, subscription, next_term, field="billingPeriod", price=bought
     )
+    owed = true_up_charge(subscription, plan, price)
+    return PricedRenewal(next_term, owed, renewal, next_price, add_on_prices, bought is not None)
+
+
+async def upcoming_renewal(
+    session: AsyncSession, subscription: Subscription, today: date
+) -> PricedRenewal | None:
+    """How the term that ends will renew, as things stand `today`: into the renewal bought in
+    advance, or automatically with the seats paid for, raised to the users who would take a
+    seat under the next term's plan (never fewer: only an explicit `subscriptionRenew` buys
+    fewer). None when the subscription will expire instead: not active, a trial, cancelled,
+    auto-renewal off, or going to Free."""
+    if subscription.status != SubscriptionStatus.ACTIVE or subscription.trial:
+        return None
+    plan = await session.get(Plan, subscription.plan_id)
+    price = await session.get(Price, subscription.price_id)
+    assert plan is not None
+    assert price is not None
+    if subscription.renewal_price_id is not None and subscription.renewal_seats is not None:
+        bought = await session.get(Price, subscription.renewal_price_id)
+        assert bought is not None
+        next_term = NextTerm(subscription.renewal_seats, BillingPeriod(bought.billing_period))
+        return await price_renewal(session, subscription, plan, price, next_term, bought=bought)
+    if not subscription.auto_renew or subscription.cancelled_on is not None:
+        return None
+    upcoming = await session.get(Plan, subscription.pending_plan_id or subscription.plan_id)
+    assert upcoming is not None
+    if upcoming.code == FREE_PLAN:
+        return None
+    billable = await seats_in_use_next_term(session, subscription, today)
+    next_term = NextTerm(max(subscription.seats, billable), BillingPeriod(price.billing_period))
+    return await price_renewal(session, subscription, plan, price, next_term)
+
+
+async def start_next_term(
+    session: AsyncSession,
+    subscription: Subscription,
+    plan: Plan,
+    priced: PricedRenewal,
+    *,
+    today: date,
+) -> Charge:
+    """Close the ending term (its true-up) and start the next one as `priced`; returns what
+    to charge (only the true-up when the renewal was bought in advance)."""
+    next_term, next_price = priced.next_term, priced.price
     period = next_term.billing_period
-    subscription.start_date = subscription.end_date
-    subscription.end_date = term_end(subscription.start_date, period)
+    term = next_term_dates(subscription, period)
+    subscription.anchor_day = subscription.anchor_day or subscription.start_date.day
+    subscription.start_date, subscription.end_date = term.start, term.end
     subscription.seats = next_term.seats
     subscription.plan_id, subscription.price_id = next_price.plan_id, next_price.id
     subscription.pending_plan_id = None
     subscription.renewal_seats = subscription.renewal_price_id = None
     subscription.quarters_reconciled = 0
     subscription.quarterly_reconciliation &= period is BillingPeriod.ANNUAL
-    for row, unit in add_on_prices:
+    for row, unit in priced.add_on_prices:
         row.add_on_price_id = unit.id
     billable = await seats_in_use(session, subscription)
     subscription.max_seats_used = billable
@@ -188,7 +272,7 @@ async def start_next_term(
         namespace = await session.get(Namespace, subscription.namespace_id)
         assert namespace is not None
         await recount(session, namespace, subscription, today)
-    return owed if bought is not None else owed + renewal
+    return priced.charge
 
 
 @dataclass(frozen=True)
@@ -207,37 +291,31 @@ class Happened:
 
 async def roll_over(session: AsyncSession, subscription: Subscription, who: Who) -> Happened:
     """The term of this (locked, active) subscription has ended: start the renewal bought in
-    advance, renew automatically, or expire. Returns what happened."""
+    advance, renew automatically (see `upcoming_renewal`), or expire, charging the seats owed
+    of the ending term (a cancelled term's overage too). Returns what happened."""
     plan = await session.get(Plan, subscription.plan_id)
     price = await session.get(Price, subscription.price_id)
     assert plan is not None
     assert price is not None
     before = state(subscription, SUBSCRIPTION_FIELDS)
     ended = subscription.end_date
-    if subscription.renewal_price_id is not None and subscription.renewal_seats is not None:
-        bought = await session.get(Price, subscription.renewal_price_id)
-        assert bought is not None
-        next_term = NextTerm(subscription.renewal_seats, BillingPeriod(bought.billing_period))
-        charge = await start_next_term(
-            session, subscription, plan, price, next_term, today=who.today, bought=bought
-        )
-        what = "renewed as bought"
-    elif subscription.auto_renew and subscription.cancelled_on is None and not subscription.trial:
-        billable = await seats_in_use_next_term(session, subscription, who.today)
-        seats = max(billable, 1) if subscription.namespace_id is not None else subscription.seats
-        next_term = NextTerm(seats, BillingPeriod(price.billing_period))
-        charge = await start_next_term(
-            session, subscription, plan, price, next_term, today=who.today
-        )
-        what = f"renewed automatically with {seats} seats"
-    else:
+    priced = await upcoming_renewal(session, subscription, who.today)
+    if priced is None:
+        charge = charge_at_end(subscription, plan, price).charge
         subscription.status = SubscriptionStatus.EXPIRED.value
         await session.flush()
         record(session, who, "subscription.expired", subscription, before)
-        return Happened(f"subscription {subscription.id}: expired on {ended.isoformat()}")
-    await session.flush()
-    record(session, who, "subscription.renewed", subscription, before)
-    what = f"subscription {subscription.id}: {what} from {ended.isoformat()}"
+        what = f"subscription {subscription.id}: expired on {ended.isoformat()}"
+    else:
+        charge = await start_next_term(session, subscription, plan, priced, today=who.today)
+        await session.flush()
+        record(session, who, "subscription.renewed", subscription, before)
+        how = (
+            "renewed as bought"
+            if priced.bought
+            else f"renewed automatically with {priced.next_term.seats} seats"
+        )
+        what = f"subscription {subscription.id}: {how} from {ended.isoformat()}"
     if not charge.lines:
         return Happened(what)
     return Happened(what, (await issue_invoice(session, who, subscription, charge)).invoice)
@@ -256,7 +334,12 @@ async def reconcile_due(
     price = await session.get(Price, subscription.price_id)
     assert plan is not None
     assert price is not None
-    if term.end != add_months(term.start, 12) or subscription.trial or plan.code == "free":
+    if (
+        not subscription.quarterly_reconciliation
+        or not is_twelve_months(term)
+        or subscription.trial
+        or plan.code == FREE_PLAN
+    ):
         return []
     ends = quarter_ends(term)
     done = []

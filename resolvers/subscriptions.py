@@ -19,7 +19,7 @@ from billing.charges import (
 from billing.errors import ConflictError, ErrorCode, InvalidInputError, NotFoundError
 from billing.money import Money
 from billing.quotes import MAX_ADD_ON_QUANTITY, MAX_SEATS
-from billing.subscriptions import SubscriptionStatus
+from billing.subscriptions import FREE_PLAN, SubscriptionStatus
 from billing.terms import BillingPeriod
 from db.catalog import add_ons_by_code, plan_by_code
 from db.subscriptions import (
@@ -77,6 +77,8 @@ async def change_plan(
     new_plan = await plan_by_code(session, plan_code)
     if new_plan is None:
         raise NotFoundError(ErrorCode.PLAN_NOT_FOUND, f"There is no plan {plan_code!r}.", "plan")
+    if new_plan.code == FREE_PLAN:  # nothing to renew into: the paid subscription ends
+        return await _end_at_term_end(session, context, (subscription, plan, price), "plan")
     if new_plan.id == subscription.plan_id and subscription.pending_plan_id is None:
         raise InvalidInputError(
             ErrorCode.SAME_PLAN, f"The subscription is already on {plan.name}.", "plan"
@@ -167,16 +169,13 @@ async def renew(
         )
     before = state(subscription, SUBSCRIPTION_FIELDS)
     next_term = renewals.NextTerm(seats, billing_period)
+    priced = await renewals.price_renewal(session, subscription, plan, price, next_term)
     subscription.cancelled_on = None
     if today >= subscription.end_date:
-        charge = await renewals.start_next_term(
-            session, subscription, plan, price, next_term, today=today
-        )
+        charge = await renewals.start_next_term(session, subscription, plan, priced, today=today)
     else:
-        charge, next_price, _ = await renewals.price_next_term(
-            session, subscription, next_term, field="billingPeriod"
-        )
-        subscription.renewal_seats, subscription.renewal_price_id = seats, next_price.id
+        charge = priced.renewal
+        subscription.renewal_seats, subscription.renewal_price_id = seats, priced.price.id
     record(session, Who.of(context), "subscription.renewed", subscription, before)
     return await issue_invoice(session, Who.of(context), subscription, charge)
 
@@ -198,26 +197,39 @@ async def set_auto_renew(
 
 @change("subscriptionCancel")
 async def cancel(session: AsyncSession, context: Context, subscription_id: int) -> Outcome:
-    """The subscription stays active to the end of its term, then expires."""
-    subscription, _, _ = await locked(session, context, subscription_id)
+    """The subscription stays active to the end of its term, then expires; the seats owed
+    then are charged on the end date (the outcome says how much, as things stand)."""
+    priced = await locked(session, context, subscription_id)
+    return await _end_at_term_end(session, context, priced, "subscription")
+
+
+async def _end_at_term_end(
+    session: AsyncSession,
+    context: Context,
+    priced: tuple[Subscription, Plan, Price],
+    field: str,
+) -> Outcome:
+    """Cancel: no renewal (nor a pending downgrade); the term runs to its end date."""
+    subscription, plan, price = priced
     if subscription.cancelled_on is not None:
         raise ConflictError(
             ErrorCode.ALREADY_CANCELLED,
             f"Cancelled on {subscription.cancelled_on.isoformat()}.",
-            "subscription",
+            field,
         )
     if subscription.renewal_seats is not None:
         raise ConflictError(
             ErrorCode.RENEWAL_SCHEDULED,
             "The next term is already bought; it can no longer be cancelled.",
-            "subscription",
+            field,
         )
     before = state(subscription, SUBSCRIPTION_FIELDS)
     subscription.cancelled_on = context.clock.today()
     subscription.auto_renew = False
+    subscription.pending_plan_id = None
     await session.flush()
     record(session, Who.of(context), "subscription.cancelled", subscription, before)
-    return Outcome(subscription)
+    return Outcome(subscription, charge_at_end=renewals.charge_at_end(subscription, plan, price))
 
 
 @change("addOnPurchase")
@@ -296,7 +308,8 @@ async def locked(
     ):
         raise ConflictError(
             ErrorCode.SUBSCRIPTION_NOT_ACTIVE,
-            f"The subscription's term ended on {subscription.end_date.isoformat()}.",
+            f"The subscription's term ended on {subscription.end_date.isoformat()}; the "
+            "daily job renews or expires it, or renew it now with subscriptionRenew.",
             "subscription",
         )
     if paid and subscription.trial:

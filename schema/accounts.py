@@ -42,6 +42,7 @@ from schema.members import (
     decode_member_cursor,
     membership_details,
 )
+from schema.renewals import UpcomingRenewal
 from schema.usage import Granularity, Metric, UsageReport
 
 strawberry.enum(DomainStatus, description="Where a subscription is in its life.")
@@ -493,6 +494,15 @@ class Subscription(relay.Node):
     async def pending_plan(self, info: Info) -> Plan | None:
         plan = await catalog.get_plan(info.context, self.row.pending_plan_id)
         return Plan.of(plan) if plan else None
+
+    @strawberry.field(
+        description="How it will renew on endDate as things stand (seats, price, lines, total, "
+        "true-up), priced by the code the renewal runs. Null when it will expire instead: "
+        "cancelled, auto-renewal off, a trial, or going to Free."
+    )
+    async def upcoming_renewal(self, info: Info) -> UpcomingRenewal | None:
+        projected = await accounts.subscription_upcoming_renewal(info.context, self.row)
+        return UpcomingRenewal.of(projected) if projected else None
 
     @strawberry.field(description="The next term when it is already bought: it starts on endDate.")
     async def renewal(self, info: Info) -> ScheduledRenewal | None:

@@ -171,7 +171,7 @@ class AddOnQuantityInput:
 
 @strawberry.input(description="What to price: a plan, seats, period, currency and add-ons.")
 class QuoteInput:
-    plan: str = strawberry.field(description="Plan code: free, premium or ultimate.")
+    plan: str = strawberry.field(description="Plan code: premium or ultimate (Free is not sold).")
     seats: int = strawberry.field(description="Number of seats, 1 to 100000.")
     currency: str = strawberry.field(description="ISO 4217 currency code, e.g. USD.")
     billing_period: BillingPeriod = strawberry.field(

@@ -18,6 +18,7 @@ from schema.base import Info, Money
 from schema.catalog import Plan, Price
 from schema.invoices import InvoiceLine, InvoiceStatus, Payment
 from schema.licenses import LicenseType
+from schema.renewals import ChargeAtEnd
 
 _NOT_STORED = "Not stored: it has no id."
 
@@ -155,6 +156,10 @@ class SubscriptionChangePreview:
         description="The invoice the change would issue today; null when it costs nothing now."
     )
     replayed: bool = strawberry.field(description=_REPLAYED)
+    charge_at_end: ChargeAtEnd | None = strawberry.field(
+        description="A cancellation (or a downgrade to Free): what the end date will charge, "
+        "as things stand now (the seats owed then). Null for other changes and replays."
+    )
 
     @classmethod
     def of(cls, outcome: Outcome) -> SubscriptionChangePreview:
@@ -163,6 +168,7 @@ class SubscriptionChangePreview:
             subscription=SubscriptionSnapshot.of(outcome),
             invoice=InvoicePreview.of(invoice, outcome.lines) if invoice else None,
             replayed=outcome.replayed,
+            charge_at_end=ChargeAtEnd.of(outcome.charge_at_end) if outcome.charge_at_end else None,
         )
 
 

@@ -23,6 +23,7 @@ from schema.errors import Conflict, InvalidInput, NotFound, PriceNotFound, user_
 from schema.invoices import Invoice, Payment
 from schema.licenses import LicenseType
 from schema.previews import InvoiceChangePreview, SubscriptionChangePreview
+from schema.renewals import ChargeAtEnd
 from schema.scalars import Long
 
 
@@ -36,6 +37,11 @@ class SubscriptionChangeSuccess:
     )
     replayed: bool = strawberry.field(
         description="True when this is the stored result of an earlier call with this key."
+    )
+    charge_at_end: ChargeAtEnd | None = strawberry.field(
+        default=None,
+        description="A cancellation (or a downgrade to Free): what the end date will charge, "
+        "as things stand now (the seats owed then). Null for other changes and replays.",
     )
 
 
@@ -196,6 +202,7 @@ async def _subscription_result(call: Awaitable[Outcome]) -> object:
         subscription=Subscription.of(outcome.subscription),
         invoice=Invoice.of(outcome.invoice) if outcome.invoice else None,
         replayed=outcome.replayed,
+        charge_at_end=ChargeAtEnd.of(outcome.charge_at_end) if outcome.charge_at_end else None,
     )
 
 

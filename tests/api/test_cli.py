@@ -138,6 +138,13 @@ async def test_db_upgrade_then_demo_data_twice_is_idempotent(
     assert again.stdout.strip().splitlines() == [
         f"{later}: recounted 1 namespaces, wrote 4 seat snapshots, forgot 0 idempotency keys"
     ]
+    # a run for an earlier day is refused, with the reason, and does nothing
+    earlier = (datetime.now(UTC).date() + timedelta(days=549)).isoformat()
+    backwards = billing("jobs", "run-daily", "--date", earlier, cwd=tmp_path, DATABASE_URL=url)
+    assert (backwards.returncode, backwards.stdout) == (2, "")
+    assert f"{earlier}: REFUSED The daily job already ran for {later}" in backwards.stderr
+    snapshot = billing("jobs", "snapshot-seats", "--date", earlier, cwd=tmp_path, DATABASE_URL=url)
+    assert (snapshot.returncode, snapshot.stdout) == (2, "")
 
 
 def test_token_command_mints_a_verifiable_customer_token(tmp_path: Path) -> None:

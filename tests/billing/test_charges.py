@@ -20,6 +20,7 @@ from billing.charges import (
     charge_plan_upgrade,
     charge_prorated,
     charge_term,
+    is_twelve_months,
     quarter_ends,
     reconcile_quarter,
     true_up,
@@ -298,6 +299,36 @@ def test_an_upgrade_needs_items_priced_for_the_seats_in_one_currency() -> None:
 )
 def test_quarter_ends(start: date, ends: tuple[date, date, date]) -> None:
     assert quarter_ends(Term(start, add_months(start, 12))) == ends
+
+
+@pytest.mark.parametrize(
+    ("term", "twelve_months", "ends"),
+    [
+        # a year anchored on 2028-02-29, in a year that starts clamped: the 29th comes back
+        (
+            Term(date(2031, 2, 28), date(2032, 2, 29)),
+            True,
+            (date(2031, 5, 29), date(2031, 8, 29), date(2031, 11, 29)),
+        ),
+        (
+            Term(date(2029, 2, 28), date(2030, 2, 28)),
+            True,
+            (date(2029, 5, 28), date(2029, 8, 28), date(2029, 11, 28)),
+        ),
+        # a month anchored on the 31st is no year
+        (Term(date(2026, 2, 28), date(2026, 3, 31)), False, None),
+        (Term(date(2026, 3, 15), date(2027, 3, 16)), False, None),
+    ],
+)
+def test_twelve_month_terms_keep_their_anchor(
+    term: Term, twelve_months: bool, ends: tuple[date, date, date] | None
+) -> None:
+    assert is_twelve_months(term) is twelve_months
+    if ends is None:
+        with pytest.raises(ValueError, match="12-month"):
+            quarter_ends(term)
+    else:
+        assert quarter_ends(term) == ends
 
 
 @pytest.mark.parametrize(

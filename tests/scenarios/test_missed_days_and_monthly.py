@@ -101,14 +101,15 @@ async def test_downgrade_scheduled_mid_term_takes_effect_at_renewal(story: Story
     story.on(date(2026, 10, 1))
     await story.add_seats(1)
 
-    # 2027-03-15, the end date: the job renews automatically on Premium at the billable count
-    # (4), priced at Premium: 4 x 348.00; no true-up (the peak, 4, is below the 6 seats paid)
+    # 2027-03-15, the end date: the job renews automatically on Premium with the 6 seats paid
+    # for (4 are in use: an automatic renewal never shrinks), priced at Premium: 6 x 348.00;
+    # no true-up (the peak, 4, is below the 6 seats paid)
     report = await story.run_daily(date(2027, 3, 15))
-    assert any("renewed automatically with 4 seats" in line for line in report.done)
+    assert any("renewed automatically with 6 seats" in line for line in report.done)
     figures = await story.subscription()
     assert (figures["plan"], figures["pendingPlan"]) == ({"code": "premium"}, None)
     assert (figures["seats"], figures["startDate"], figures["endDate"]) == (
-        4,
+        6,
         "2027-03-15",
         "2028-03-15",
     )
@@ -119,8 +120,8 @@ async def test_downgrade_scheduled_mid_term_takes_effect_at_renewal(story: Story
         ("INV-2026-000001", "2026-03-15", [("purchase", 5, 594000)]),
         # 1 x 1188.00 x 165/365 = 537.0411 -> 537.04
         ("INV-2026-000002", "2026-10-01", [("seats", 1, 53704)]),
-        # 4 x 348.00 = 1392.00 for 2027-03-15..2028-03-15
-        ("INV-2027-000001", "2027-03-15", [("renewal", 4, 139200)]),
+        # 6 x 348.00 = 2088.00 for 2027-03-15..2028-03-15
+        ("INV-2027-000001", "2027-03-15", [("renewal", 6, 208800)]),
     ]
 
 

@@ -1,5 +1,5 @@
 """A year with quarterly reconciliation: overage charged at the end of quarter 1, seats added
-mid-term, quiet quarters 2 and 3, and an automatic renewal at the billable count."""
+mid-term, quiet quarters 2 and 3, and an automatic renewal with the seats paid for."""
 
 from datetime import date
 
@@ -33,12 +33,13 @@ async def test_a_year_with_quarterly_reconciliation(story: Story) -> None:
     await story.run_daily(date(2026, 12, 15))
     assert (await story.subscription())["quartersReconciled"] == 3
 
-    # 2027-03-15: auto-renewal at the billable count (14), no true-up (reconciled quarterly)
+    # 2027-03-15: auto-renewal with the 16 seats paid for (14 in use: an automatic renewal
+    # never shrinks), no true-up (reconciled quarterly)
     report = await story.run_daily(date(2027, 3, 15))
-    assert any("renewed automatically with 14 seats" in line for line in report.done)
+    assert any("renewed automatically with 16 seats" in line for line in report.done)
     renewed = await story.subscription()
     assert (renewed["seats"], renewed["startDate"], renewed["endDate"]) == (
-        14,
+        16,
         "2027-03-15",
         "2028-03-15",
     )
@@ -48,7 +49,8 @@ async def test_a_year_with_quarterly_reconciliation(story: Story) -> None:
         ("INV-2026-000001", "2026-03-15", [("purchase", 10, 348000)]),
         ("INV-2026-000002", "2026-06-15", [("reconciliation", 4, 104400)]),
         ("INV-2026-000003", "2026-07-01", [("seats", 2, 49006)]),
-        ("INV-2027-000001", "2027-03-15", [("renewal", 14, 487200)]),
+        # 16 x 348.00 = 5568.00
+        ("INV-2027-000001", "2027-03-15", [("renewal", 16, 556800)]),
     ]
 
 
