@@ -550,12 +550,14 @@ class License(SQLModel, table=True):
 
 
 class SyncReport(SQLModel, table=True):
-    """What an instance reported in a license sync; one per instance and day."""
+    """What an instance reported for a day: one row per instance and day, holding the latest
+    report by `reported_at` and the day's highest count (`peak`) of all its reports."""
 
     __tablename__ = "sync_report"
     __table_args__ = (
         UniqueConstraint("instance_id", "day"),
         CheckConstraint("billable_users >= 0 AND max_historical_users >= 0", name="counts"),
+        CheckConstraint("peak >= billable_users", name="peak_covers_latest"),
     )
 
     id: int | None = _id()
@@ -576,6 +578,8 @@ class SyncReport(SQLModel, table=True):
     max_historical_users: int = Field(sa_column=Column(Integer, nullable=False))
     reported_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     received_at: datetime | None = _created_at()
+    # the highest billable count of all the day's reports
+    peak: int = Field(sa_column=Column(Integer, nullable=False))
 
 
 class ActivationCode(SQLModel, table=True):
