@@ -229,6 +229,9 @@ class Subscription(SQLModel, table=True):
         default=0, sa_column=Column(SmallInteger, nullable=False, server_default="0")
     )
     cancelled_on: date | None = Field(default=None, nullable=True)
+    # The day an upgrade took effect: the term's peak and its quarter's reconciliation count
+    # from that day under the new plan's rule (the days before were settled at the upgrade).
+    plan_changed_on: date | None = Field(default=None, nullable=True)
     # A downgrade waits for the renewal; a renewal bought before the end date waits there too.
     pending_plan_id: int | None = _fk("plan.id", nullable=True)
     renewal_seats: int | None = Field(default=None, nullable=True)
