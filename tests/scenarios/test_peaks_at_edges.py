@@ -301,3 +301,34 @@ async def test_renewing_into_a_plan_that_counts_guests_recounts_the_peak(story: 
     figures = await story.subscription()
     assert figures["plan"] == {"code": "premium"}
     assert (figures["seats"], figures["seatsInUse"], figures["maxSeatsUsed"]) == (11, 11, 11)
+
+
+async def test_a_peak_on_a_quarter_end_day_belongs_to_the_next_quarter(story: Story) -> None:
+    # 2026-03-15: 10 developers; 10 Premium seats with quarterly reconciliation. Quarter 1
+    # is 2026-03-15..2026-06-15, quarter 2 2026-06-15..2026-09-15 (half-open)
+    story.on(date(2026, 3, 15))
+    await story.members(10)
+    await story.buy(plan="premium", seats=10, quarterlyReconciliation=True)
+    # 2026-06-14, quarter 1's last day: 2 developers join and leave again (peak 12)
+    story.on(date(2026, 6, 14))
+    await story.members(12)
+    await story.members(10)
+    await story.run_daily(date(2026, 6, 14))
+    # 2026-06-15, quarter 1's end date: 3 join before the job runs (13 in use). That day is
+    # quarter 2's first: quarter 1 charges its own peak, 2 over: 2 x 348.00 / 4 x 3 = 522.00
+    story.on(date(2026, 6, 15))
+    await story.members(13)
+    report = await story.run_daily(date(2026, 6, 15))
+    assert any("quarter 1 reconciled, 2 seats over" in line for line in report.done)
+    assert (await story.subscription())["seats"] == 12
+    # 2026-06-16: they leave again; quarter 2 still saw 13 on its first day
+    story.on(date(2026, 6, 16))
+    await story.members(10)
+    # 2026-09-15, end of quarter 2: 13 - 12 = 1 over: 1 x 348.00 / 4 x 2 = 174.00
+    report = await story.run_daily(date(2026, 9, 15))
+    assert any("quarter 2 reconciled, 1 seats over" in line for line in report.done)
+    assert await story.invoices() == [
+        ("INV-2026-000001", "2026-03-15", [("purchase", 10, 348000)]),
+        ("INV-2026-000002", "2026-06-15", [("reconciliation", 2, 52200)]),
+        ("INV-2026-000003", "2026-09-15", [("reconciliation", 1, 17400)]),
+    ]
