@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.licenses import LicenseKeys
 from db.tables import Customer, Instance, Invoice, InvoiceLine, Subscription
 from resolvers.jobs import run_daily
-from tests.commerce import PURCHASE, gid, result
+from tests.commerce import CHANGE_PLAN, PURCHASE, gid, result
 from tests.conftest import FixedClock, GraphQL
 from tests.helpers import data, row_counts
 
@@ -160,4 +160,51 @@ async def test_reports_count_on_their_own_day_in_their_own_term(
     assert await _invoices(story.session) == [
         ("INV-2026-000001", "2026-12-01", [("purchase", 20, 696000)]),
         ("INV-2027-000001", "2027-04-01", [("reconciliation", 5, 130500)]),
+    ]
+
+
+async def test_an_instance_upgrade_settles_the_reported_overage_before_it(
+    initech: Initech,
+) -> None:
+    story = initech
+    # 2027-01-01: 20 Premium seats for the instance, 2027-01-01..2028-01-01 (365 days), with
+    # the annual true-up: 20 x 348.00 = 6960.00
+    story.clock.current = date(2027, 1, 1)
+    request = {
+        "customerId": story.customer_gid,
+        "instanceId": story.instance_gid,
+        "plan": "premium",
+        "seats": 20,
+        "licenseType": "OFFLINE",
+    }
+    bought = result(await story.gql(PURCHASE, {"input": request}, token=story.customer))
+    story.subscription_id = bought["subscription"]["id"]
+    # 2027-02-10: the instance counts 25 users, 5 above the seats
+    story.clock.current = date(2027, 2, 10)
+    await story.report(25, "2027-02-10T09:00:00Z")
+
+    # 2027-03-01: upgrade to Ultimate, 59 days used on Premium and 306 left.
+    # Premium overage 5 x 348.00 x 59/365 = 281.2603 -> 281.26;
+    # credit -(20 x 348.00 x 306/365) = -5834.96; charge 20 x 1188.00 x 306/365 = 19919.34
+    story.clock.current = date(2027, 3, 1)
+    changed = {"subscriptionId": story.subscription_id, "plan": "ultimate"}
+    upgraded = result(await story.gql(CHANGE_PLAN, {"input": changed}, token=story.customer))
+    assert upgraded["__typename"] == "SubscriptionChangeSuccess", upgraded
+    # an instance counts its own users, whatever the plan: the peak restarts at the 25 it
+    # last reported, now owed at the Ultimate price at the true-up
+    assert (upgraded["subscription"]["seatsInUse"], upgraded["subscription"]["maxSeatsUsed"]) == (
+        25,
+        25,
+    )
+    assert await _invoices(story.session) == [
+        ("INV-2027-000001", "2027-01-01", [("purchase", 20, 696000)]),
+        (
+            "INV-2027-000002",
+            "2027-03-01",
+            [
+                ("true_up", 5, 28126),
+                ("plan_change_credit", 20, -583496),
+                ("plan_change_charge", 20, 1991934),
+            ],
+        ),
     ]
