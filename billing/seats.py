@@ -195,9 +195,15 @@ def seat_decision(
             counting.append(membership)
     if not counting:
         reasons |= membership_problems or {Reason.NO_MEMBERSHIP}
+    # the membership shown: the highest role; at equal roles a direct membership before an
+    # invited one, then a group before a project (db/seats.py orders the same way)
     best = max(
         counting,
-        key=lambda m: (m.effective_access_level, m.shared_access_level is None),
+        key=lambda m: (
+            m.effective_access_level,
+            m.shared_access_level is None,
+            m.source_kind is SourceKind.GROUP,
+        ),
         default=None,
     )
     return SeatDecision(

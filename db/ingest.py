@@ -324,7 +324,9 @@ async def refresh_seat_figures(
     id order, so concurrent batches touching a namespace take turns and each counts what the
     other committed: the peak misses nothing and only ever rises. A term that has ended (its
     renewal or expiry waits for the daily job) keeps the peak it had: later growth belongs to
-    the next term."""
+    the next term. A term that has not started yet has no peak of its own: its figure follows
+    the count, so on its start date it holds the count the term starts with and only rises
+    from there."""
     ids = sorted(set(namespace_ids))
     if not ids:
         return
@@ -360,7 +362,7 @@ days AS (
 UPDATE subscription s SET max_seats_used = c.seats
 FROM counted c
 WHERE s.namespace_id = c.id AND s.status = :active AND s.end_date > :today
-  AND s.max_seats_used < c.seats
+  AND (s.max_seats_used < c.seats OR (s.start_date > :today AND s.max_seats_used <> c.seats))
 """
 _RECOUNT = _APPLY_COUNTS.replace(
     "{counted}",

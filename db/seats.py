@@ -60,15 +60,15 @@ counting AS (
       AND r.level > :minimal_access
       AND (NOT pr.excludes_guests OR r.level > :guest)
 ),
--- one row per billable user: the highest counting membership (direct before invited on a
--- tie, as billing.seats picks it) and when they last joined
+-- one row per billable user: the highest counting membership (on a tie direct before
+-- invited, then group before project, as billing.seats picks it) and when they last joined
 billable AS (
     SELECT DISTINCT ON (c.namespace_id, c.user_id)
            c.namespace_id, c.user_id, c.level, c.kind, c.via_share,
            max(c.created_at) OVER (PARTITION BY c.namespace_id, c.user_id) AS joined_at
     FROM counting c JOIN gitlab_user u ON u.id = c.user_id
     WHERE u.state = :active_user AND u.user_type = :human
-    ORDER BY c.namespace_id, c.user_id, c.level DESC, c.via_share
+    ORDER BY c.namespace_id, c.user_id, c.level DESC, c.via_share, c.kind <> 'group'
 )
 """
 

@@ -47,18 +47,35 @@ async def snapshot_history(
     return list((await session.execute(query)).scalars())
 
 
-async def peak_between(session: AsyncSession, namespace_id: int, first: date, end: date) -> int:
+async def peak_between(
+    session: AsyncSession, namespace_id: int, first: date, end: date, *, entering: bool = True
+) -> int:
     """The highest billable count of the namespace on the days [first, end): the days' peaks,
-    and the count it entered `first` with (the last day recorded before it)."""
+    and (with `entering`) the count it entered `first` with (the last day recorded before
+    it). A window that starts with a plan change leaves the entering count out: it was
+    counted under the old plan's rule."""
     row = await session.execute(
         text("""
         SELECT greatest(
             (SELECT max(peak) FROM seat_snapshot
              WHERE namespace_id = :namespace_id AND day >= :first AND day < :end),
             (SELECT billable FROM seat_snapshot
-             WHERE namespace_id = :namespace_id AND day < :first ORDER BY day DESC LIMIT 1),
+             WHERE :entering AND namespace_id = :namespace_id AND day < :first
+             ORDER BY day DESC LIMIT 1),
             0)
         """),
-        {"namespace_id": namespace_id, "first": first, "end": end},
+        {"namespace_id": namespace_id, "first": first, "end": end, "entering": entering},
     )
     return int(row.scalar_one())
+
+
+async def restart_day_peak(session: AsyncSession, namespace_id: int, day: date) -> None:
+    """The day's peak becomes its current count: after a plan change, what was counted that
+    day under the old plan's rule no longer counts."""
+    await session.execute(
+        text("""
+        UPDATE seat_snapshot SET peak = billable
+        WHERE namespace_id = :namespace_id AND day = :day AND peak <> billable
+        """),
+        {"namespace_id": namespace_id, "day": day},
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select, text
+from sqlalchemy import case, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -22,28 +22,53 @@ async def license_by_token(
 
 
 async def record_report(session: AsyncSession, report: SyncReport) -> bool:
-    """Keep the day's first report of an instance; False when it already has one."""
+    """File a report under its instance and day: the day's `peak` is the highest count of all
+    its reports, the rest of the row the latest report by `reported_at` (an earlier one
+    arriving late changes only the peak). True when the report changed anything; a repeat,
+    or an older report below the day's peak, changes nothing."""
     values = report.model_dump(exclude={"id", "received_at"})
-    statement = (
-        insert(SyncReport)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["instance_id", "day"])
-        .returning(col(SyncReport.id))
+    statement = insert(SyncReport).values(**values)
+    table, new = SyncReport.__table__, statement.excluded  # type: ignore[attr-defined]
+    later = new.reported_at > table.c.reported_at
+    latest = {
+        name: case((later, new[name]), else_=table.c[name])
+        for name in (
+            "subscription_id",
+            "license_id",
+            "hostname",
+            "version",
+            "billable_users",
+            "max_historical_users",
+            "reported_at",
+        )
+    }
+    upsert = statement.on_conflict_do_update(
+        index_elements=["instance_id", "day"],
+        set_={**latest, "peak": func.greatest(table.c.peak, new.peak)},
+        where=later | (new.peak > table.c.peak),
+    ).returning(col(SyncReport.id))
+    return (await session.execute(upsert)).first() is not None
+
+
+async def latest_report(session: AsyncSession, instance_id: int) -> SyncReport | None:
+    """The instance's latest report by when it counted, whatever the order they arrived in."""
+    query = (
+        select(SyncReport)
+        .where(col(SyncReport.instance_id) == instance_id)
+        .order_by(col(SyncReport.reported_at).desc(), col(SyncReport.id).desc())
+        .limit(1)
     )
-    return (await session.execute(statement)).first() is not None
+    return (await session.execute(query)).scalar_one_or_none()
 
 
 async def reported_peak(session: AsyncSession, instance_id: int, first: date, end: date) -> int:
-    """The highest billable count an instance reported on the days [first, end), or the count
-    it last reported before `first` if that is higher."""
+    """The highest billable count an instance reported on the days [first, end) (0 with no
+    report). A count belongs to the day it was taken: one reported before `first` (another
+    quarter, or before the term) never counts here."""
     row = await session.execute(
         text("""
-        SELECT greatest(
-            (SELECT max(billable_users) FROM sync_report
-             WHERE instance_id = :instance_id AND day >= :first AND day < :end),
-            (SELECT billable_users FROM sync_report
-             WHERE instance_id = :instance_id AND day < :first ORDER BY day DESC LIMIT 1),
-            0)
+        SELECT coalesce(max(peak), 0) FROM sync_report
+        WHERE instance_id = :instance_id AND day >= :first AND day < :end
         """),
         {"instance_id": instance_id, "first": first, "end": end},
     )

@@ -230,6 +230,9 @@ class Subscription(SQLModel, table=True):
         default=0, sa_column=Column(SmallInteger, nullable=False, server_default="0")
     )
     cancelled_on: date | None = Field(default=None, nullable=True)
+    # The day an upgrade took effect: the term's peak and its quarter's reconciliation count
+    # from that day under the new plan's rule (the days before were settled at the upgrade).
+    plan_changed_on: date | None = Field(default=None, nullable=True)
     # A downgrade waits for the renewal; a renewal bought before the end date waits there too.
     pending_plan_id: int | None = _fk("plan.id", nullable=True)
     renewal_seats: int | None = Field(default=None, nullable=True)
@@ -566,12 +569,14 @@ class License(SQLModel, table=True):
 
 
 class SyncReport(SQLModel, table=True):
-    """What an instance reported in a license sync; one per instance and day."""
+    """What an instance reported for a day: one row per instance and day, holding the latest
+    report by `reported_at` and the day's highest count (`peak`) of all its reports."""
 
     __tablename__ = "sync_report"
     __table_args__ = (
         UniqueConstraint("instance_id", "day"),
         CheckConstraint("billable_users >= 0 AND max_historical_users >= 0", name="counts"),
+        CheckConstraint("peak >= billable_users", name="peak_covers_latest"),
     )
 
     id: int | None = _id()
@@ -592,6 +597,8 @@ class SyncReport(SQLModel, table=True):
     max_historical_users: int = Field(sa_column=Column(Integer, nullable=False))
     reported_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     received_at: datetime | None = _created_at()
+    # the highest billable count of all the day's reports
+    peak: int = Field(sa_column=Column(Integer, nullable=False))
 
 
 class ActivationCode(SQLModel, table=True):

@@ -349,8 +349,13 @@ async def reconcile_due(
         quarter = subscription.quarters_reconciled + 1
         before = state(subscription, SUBSCRIPTION_FIELDS)
         first = term.start if quarter == 1 else ends[quarter - 2]
+        changed, entering = subscription.plan_changed_on, True
+        if changed is not None and first <= changed < ends[quarter - 1]:
+            first, entering = changed, False  # the days before the upgrade were settled then
         if subscription.namespace_id is not None:
-            peak = await peak_between(session, subscription.namespace_id, first, ends[quarter - 1])
+            peak = await peak_between(
+                session, subscription.namespace_id, first, ends[quarter - 1], entering=entering
+            )
         else:
             assert subscription.instance_id is not None
             peak = await reported_peak(session, subscription.instance_id, first, ends[quarter - 1])

@@ -29,13 +29,12 @@ from db.subscriptions import (
 )
 from db.tables import (
     AddOnPrice,
-    Namespace,
     Plan,
     Price,
     Subscription,
     SubscriptionAddOn,
 )
-from resolvers import renewals
+from resolvers import renewals, upgrades
 from resolvers.catalog import price_in_force
 from resolvers.changes import (
     SUBSCRIPTION_FIELDS,
@@ -69,8 +68,10 @@ async def add_seats(
 async def change_plan(
     session: AsyncSession, context: Context, subscription_id: int, plan_code: str
 ) -> Outcome:
-    """An upgrade (a plan further up the catalog) takes effect now: a prorated credit for the
-    old plan and charge for the new. A downgrade waits for the renewal."""
+    """An upgrade (a plan further up the catalog) takes effect now: the old plan's overage of
+    the days before (see `upgrades.settle_before`), a prorated credit for the old plan and
+    charge for the new; the term's peak restarts under the new plan. A downgrade waits for
+    the renewal."""
     subscription, plan, price = await locked(
         session, context, subscription_id, paid=True, recounts=True
     )
@@ -122,7 +123,8 @@ async def change_plan(
         field="plan",
     )
     seats = subscription.seats
-    charge = charge_plan_upgrade(
+    charge = await upgrades.settle_before(session, subscription, plan, price, on)
+    charge += charge_plan_upgrade(
         seats,
         Item(plan.name, seats, Money(price.unit_amount, price.currency)),
         Item(new_plan.name, seats, Money(new_price.unit_amount, price.currency)),
@@ -132,10 +134,7 @@ async def change_plan(
     subscription.plan_id, subscription.price_id = new_plan.id, new_price.id
     subscription.pending_plan_id = None
     await session.flush()
-    if subscription.namespace_id is not None and new_plan.excludes_guests != plan.excludes_guests:
-        namespace = await session.get(Namespace, subscription.namespace_id)
-        assert namespace is not None
-        await renewals.recount(session, namespace, subscription, context.clock.today())
+    await upgrades.restart_peak(session, subscription, on=on, today=context.clock.today())
     record(session, Who.of(context), "subscription.upgraded", subscription, before)
     return await issue_invoice(session, Who.of(context), subscription, charge)
 

@@ -21,7 +21,7 @@ from billing.subscriptions import SubscriptionStatus
 from billing.terms import add_months
 from db.licenses import latest_license
 from db.subscriptions import lock_subscription
-from db.syncs import license_by_token, record_report
+from db.syncs import latest_report, license_by_token, record_report
 from db.tables import Instance, Subscription, SyncReport
 from resolvers.changes import require
 from resolvers.context import Context
@@ -43,12 +43,13 @@ class SyncAnswer:
     seats: int
     seats_in_use: int
     max_seats_used: int
+    changed: bool  # whether the report changed anything (False for a repeat or an older one)
 
 
 async def license_sync(context: Context, report: Report) -> SyncAnswer:
     """Check the license (signature, dates, issued here, for this instance, subscription
-    active), keep the day's first report (a repeat the same day changes nothing and gets the
-    same answer), raise the subscription's peak, and answer with the current license."""
+    active), file the report under today (a repeat changes nothing and gets the same answer),
+    raise the subscription's peak, and answer with the current license."""
     admit_client(context)
     return await _sync(context, report, LicenseType.ONLINE)
 
@@ -101,7 +102,10 @@ async def _sync(context: Context, report: Report, license_type: LicenseType) -> 
                 f"expired: expired on {grant.expires_on.isoformat()}",
                 "license",
             )
-        day = today if license_type is LicenseType.ONLINE else _reported_day(report, today)
+        online = license_type is LicenseType.ONLINE
+        day = today if online else report.reported_at.astimezone(UTC).date()
+        field = "reportedAt" if online else "report.reported_at"
+        _check_day(day, subscription, today, field)
         return await _accept(
             session, context, subscription, instance, presented=presented.id, report=report, day=day
         )
@@ -117,12 +121,14 @@ async def _accept(
     report: Report,
     day: date,
 ) -> SyncAnswer:
-    """Keep the day's first report of the (locked, active) subscription's instance, raise its
-    figures from it, and answer with the current license."""
+    """File the report of the (locked, active) subscription's instance under its day (the
+    day's peak is the highest of its reports), take the instance's current figures from its
+    latest report by `reportedAt`, raise the term's peak when the day is in the term, and
+    answer with the current license."""
     now = context.clock.now()
     assert instance.id is not None
     assert subscription.id is not None
-    fresh = await record_report(
+    changed = await record_report(
         session,
         SyncReport(
             instance_id=instance.id,
@@ -134,17 +140,17 @@ async def _accept(
             billable_users=report.billable_users,
             max_historical_users=report.max_historical_users,
             reported_at=report.reported_at,
+            peak=report.billable_users,
         ),
     )
-    if fresh:
-        instance.seats_in_use = report.billable_users
-        instance.max_historical_users = report.max_historical_users
-        instance.hostname, instance.version, instance.last_sync_at = (
-            report.hostname,
-            report.version,
-            now,
-        )
-        if subscription.start_date <= day < subscription.end_date:
+    if changed:
+        latest = await latest_report(session, instance.id)
+        assert latest is not None
+        instance.seats_in_use = latest.billable_users
+        instance.max_historical_users = latest.max_historical_users
+        instance.hostname, instance.version = latest.hostname, latest.version
+        instance.last_sync_at = now
+        if day < subscription.end_date:  # a day past the end belongs to the next term
             subscription.max_seats_used = max(subscription.max_seats_used, report.billable_users)
     await refresh_license(session, subscription, sign=context.sign_license, now=now)
     await session.flush()
@@ -161,6 +167,7 @@ async def _accept(
         seats=subscription.seats,
         seats_in_use=instance.seats_in_use or 0,
         max_seats_used=subscription.max_seats_used,
+        changed=changed,
     )
 
 
@@ -199,7 +206,8 @@ async def upload_report(context: Context, upload: Upload) -> SyncAnswer:
             reported_at=upload.reported_at or context.clock.now(),
         )
         _check(report)
-        day = _reported_day(report, context.clock.today())
+        day = report.reported_at.astimezone(UTC).date()
+        _check_day(day, subscription, context.clock.today(), "reportedAt")
         return await _accept(
             session, context, subscription, instance, presented=None, report=report, day=day
         )
@@ -217,15 +225,23 @@ class Upload:
     reported_at: datetime | None = None
 
 
-def _reported_day(report: Report, today: date) -> date:
-    """The (UTC) day a report counted for: an offline report may come late, and is filed
-    under the day it counted, so it feeds the right quarter; never a day to come."""
-    day = report.reported_at.astimezone(UTC).date()
+def _check_day(day: date, subscription: Subscription, today: date, field: str) -> None:
+    """A count belongs to the (UTC) day it was taken and to the term containing that day: an
+    offline report may come late and is filed under its own day, so it feeds the right
+    quarter; a day to come, or one before the running term started, is refused."""
     if day > today:
         raise InvalidInputError(
-            ErrorCode.INVALID_VALUE, "A report cannot be from a day to come.", "reportedAt"
+            ErrorCode.REPORT_IN_FUTURE,
+            f"The report counted on {day.isoformat()}, after today ({today.isoformat()}).",
+            field,
         )
-    return day
+    if day < subscription.start_date:
+        raise InvalidInputError(
+            ErrorCode.REPORT_BEFORE_TERM,
+            f"The report counted on {day.isoformat()}, before the term that started on "
+            f"{subscription.start_date.isoformat()}; a count belongs to its own day's term.",
+            field,
+        )
 
 
 def _next_reconciliation(term: Term, quarterly: bool, reconciled: int) -> date:

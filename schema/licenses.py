@@ -63,7 +63,10 @@ class License(relay.Node):
 class SyncReport(relay.Node):
     id: relay.NodeID[int]
     day: datetime.date = strawberry.field(description="The service's day it counts for.")
-    billable_users: int = strawberry.field(description="Users who took a seat.")
+    billable_users: int = strawberry.field(
+        description="Users who took a seat, in the day's latest report by reportedAt."
+    )
+    peak: int = strawberry.field(description="The highest count of all the day's reports.")
     max_historical_users: int = strawberry.field(description="The most users ever at once.")
     version: str = strawberry.field(description="The instance's GitLab version.")
     hostname: str = strawberry.field(description="Its host name.")
@@ -79,6 +82,7 @@ class SyncReport(relay.Node):
             id=row.id,
             day=row.day,
             billable_users=row.billable_users,
+            peak=row.peak,
             max_historical_users=row.max_historical_users,
             version=row.version,
             hostname=row.hostname,
@@ -156,6 +160,11 @@ class LicenseSyncSuccess:
     seats: int = strawberry.field(description="Seats paid for.")
     seats_in_use: int = strawberry.field(description="Billable users as last reported.")
     max_seats_used: int = strawberry.field(description="The term's highest reported count.")
+    report_changed: bool = strawberry.field(
+        description="Whether this report changed anything: a first report for its day, a "
+        "higher peak for its day, or a later current count. False for a repeat, and for an "
+        "older report that arrived late below its day's peak."
+    )
 
 
 LicenseSyncResult = Annotated[
@@ -274,6 +283,7 @@ def _success(answer: syncs.SyncAnswer) -> LicenseSyncSuccess:
         seats=answer.seats,
         seats_in_use=answer.seats_in_use,
         max_seats_used=answer.max_seats_used,
+        report_changed=answer.changed,
     )
 
 

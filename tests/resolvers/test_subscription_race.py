@@ -3,6 +3,7 @@ connections, in a database of the test's own."""
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -127,9 +128,10 @@ async def test_a_second_change_in_one_request_sees_what_others_committed(
 async def test_an_upgrade_waits_for_seat_ingestion_instead_of_deadlocking(
     live: tuple[httpx.AsyncClient, Any], engine_of_live: Any
 ) -> None:
-    # ingestion locks the namespace, then raises the subscription's peak; an upgrade (which
-    # recounts seats) arriving in between waits for the namespace instead of holding the
-    # subscription against it
+    # ingestion locks the namespace, then records a day's peak of 28 on 25 seats; an upgrade
+    # (which recounts seats, and settles the old plan's overage from the days' peaks)
+    # arriving in between waits for the namespace instead of holding the subscription
+    # against it, and sees the peak ingestion committed
     _, sessions = live
     customer_id, subscription_id = await _acme(sessions)
     async with sessions() as session:
@@ -147,7 +149,13 @@ async def test_an_upgrade_waits_for_seat_ingestion_instead_of_deadlocking(
         )
         await asyncio.sleep(0.3)
         await ingestion.execute(
-            text("UPDATE subscription SET max_seats_used = max_seats_used + 1 WHERE id = :s"),
+            text("""INSERT INTO seat_snapshot (namespace_id, day, billable, peak)
+                    VALUES (:n, :day, 28, 28)
+                    ON CONFLICT (namespace_id, day) DO UPDATE SET billable = 28, peak = 28"""),
+            {"n": namespace_id, "day": TODAY - timedelta(days=10)},
+        )
+        await ingestion.execute(
+            text("UPDATE subscription SET max_seats_used = 28 WHERE id = :s"),
             {"s": subscription_id},
         )
         await transaction.commit()
@@ -155,4 +163,5 @@ async def test_an_upgrade_waits_for_seat_ingestion_instead_of_deadlocking(
         await context.close()
     assert outcome.invoice is not None
     assert outcome.subscription is not None
-    assert outcome.subscription.max_seats_used >= 1
+    assert outcome.subscription.seats == 25
+    assert [(line.kind, line.quantity) for line in outcome.lines[:1]] == [("true_up", 3)]

@@ -31,11 +31,12 @@ async def test_upgrade_to_ultimate_mid_term_then_renew_with_true_up(story: Story
     story.on(date(2026, 9, 15))
     upgraded = await story.change_plan("ultimate")
     assert upgraded["invoice"]["total"]["minorUnits"] == 706941 - 207084
-    # the 2 guests stop taking a seat; the term's peak (12) stays
+    # no Premium overage before the change (12 used at most, 12 paid); the 2 guests stop
+    # taking a seat and the peak restarts under Ultimate at the 10 who take one now
     figures = await story.subscription()
     assert figures["plan"] == {"code": "ultimate"}
     assert figures["pendingPlan"] is None
-    assert (figures["seats"], figures["seatsInUse"], figures["maxSeatsUsed"]) == (12, 10, 12)
+    assert (figures["seats"], figures["seatsInUse"], figures["maxSeatsUsed"]) == (12, 10, 10)
 
     # 2026-11-02: 4 more developers: 14 take a seat on Ultimate, 2 above the 12 paid
     story.on(date(2026, 11, 2))

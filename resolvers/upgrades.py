@@ -1,0 +1,62 @@
+"""The peak across an upgrade: the days before it count under the old plan's rule and price
+(settled on the upgrade's invoice), the days from it under the new plan's."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from billing.charges import Charge, Item, Term
+from billing.money import Money
+from billing.upgrades import overage_before_upgrade
+from db.snapshots import peak_between, restart_day_peak
+from db.syncs import reported_peak
+from db.tables import Instance, Namespace, Plan, Price, Subscription
+from resolvers import renewals
+
+
+async def settle_before(
+    session: AsyncSession, subscription: Subscription, plan: Plan, price: Price, on: date
+) -> Charge:
+    """The old plan's overage of the days before `on`, at its price for their share of the
+    term. None with quarterly reconciliation: its reconciliations charge overage for the
+    quarters after the one it occurs in, and after the upgrade those are the new plan's, so
+    the old plan's last part-quarter owes nothing (as a term's quarter 4 owes nothing)."""
+    term = Term(subscription.start_date, subscription.end_date)
+    if subscription.quarterly_reconciliation or on == term.start:
+        return Charge(price.currency, ())
+    peak = await _peak(session, subscription, term.start, on, entering=True)
+    old = Item(plan.name, subscription.seats, Money(price.unit_amount, price.currency))
+    return overage_before_upgrade(subscription.seats, peak, old, term, on)
+
+
+async def restart_peak(
+    session: AsyncSession, subscription: Subscription, *, on: date, today: date
+) -> None:
+    """Once the (flushed) subscription is on its new plan, its peak restarts at the count of
+    the change day under the new plan's rule: recounted for a namespace (and that day's peak
+    forgets what the old rule counted), the day's reports or the last count for an instance."""
+    subscription.plan_changed_on = on
+    if subscription.namespace_id is not None:
+        namespace = await session.get(Namespace, subscription.namespace_id)
+        assert namespace is not None
+        await renewals.recount(session, namespace, subscription, today)
+        if on == today:
+            await restart_day_peak(session, subscription.namespace_id, today)
+        subscription.max_seats_used = namespace.seats_in_use
+    else:
+        instance = await session.get(Instance, subscription.instance_id)
+        assert instance is not None
+        reported = await _peak(session, subscription, on, on + timedelta(days=1), entering=False)
+        subscription.max_seats_used = max(instance.seats_in_use or 0, reported)
+    await session.flush()
+
+
+async def _peak(
+    session: AsyncSession, subscription: Subscription, first: date, end: date, *, entering: bool
+) -> int:
+    if subscription.namespace_id is not None:
+        return await peak_between(session, subscription.namespace_id, first, end, entering=entering)
+    assert subscription.instance_id is not None
+    return await reported_peak(session, subscription.instance_id, first, end)
