@@ -73,7 +73,10 @@ class Story:
     async def change(self, operation: str, **fields: Any) -> dict[str, Any]:
         request = {"subscriptionId": self.subscription_id, **fields}
         outcome = result(await self.gql(operation, {"input": request}, token=self.customer))
-        assert outcome["__typename"] == "SubscriptionChangeSuccess", outcome
+        expected = (
+            "SubscriptionChangePreview" if fields.get("preview") else "SubscriptionChangeSuccess"
+        )
+        assert outcome["__typename"] == expected, outcome
         return outcome
 
     async def buy(self, **fields: Any) -> dict[str, Any]:

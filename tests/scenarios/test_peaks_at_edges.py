@@ -201,7 +201,7 @@ async def test_premium_overage_before_an_upgrade_is_settled_on_its_invoice(story
     # credit -(10 x 348.00 x 181/365) = -1725.70; charge 10 x 1188.00 x 181/365 = 5891.18
     story.on(date(2026, 9, 15))
     preview = await story.change(CHANGE_PLAN, plan="ultimate", preview=True)
-    assert preview["preview"] is True
+    assert preview["__typename"] == "SubscriptionChangePreview"
     lines = [
         (
             line["kind"],

@@ -20,7 +20,11 @@ LINES = "lines { kind quantity amount { minorUnits } periodStart periodEnd }"
 ENDING = f"""
   __typename
   ... on SubscriptionChangeSuccess {{
-        preview subscription {{ status autoRenew cancelledOn pendingPlan {{ code }} }}
+        subscription {{ status autoRenew cancelledOn pendingPlan {{ code }} }}
+        invoice {{ number }}
+        chargeAtEnd {{ date total {{ minorUnits }} {LINES} }} }}
+  ... on SubscriptionChangePreview {{
+        subscription {{ status autoRenew cancelledOn pendingPlan {{ code }} }}
         invoice {{ number }}
         chargeAtEnd {{ date total {{ minorUnits }} {LINES} }} }}
   ... on UserError {{ code field message }}
@@ -144,7 +148,7 @@ async def test_a_cancelled_term_pays_its_overage_on_its_end_date(story: Story) -
     # owed, 1 x 348.00, on 2027-03-15
     story.on(date(2026, 11, 1))
     previewed = await ending(story, CANCEL, preview=True)
-    assert (previewed["preview"], previewed["invoice"]) == (True, None)
+    assert (previewed["__typename"], previewed["invoice"]) == ("SubscriptionChangePreview", None)
     assert previewed["chargeAtEnd"] == {
         "date": "2027-03-15",
         "total": {"minorUnits": 34800},
