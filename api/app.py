@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from api.collector import scheduled_collection
 from api.database import DatabaseError, check_migrated, check_reachable
 from api.graphiql import ASSET_ROUTE, DEFAULT_ASSETS_DIR, local_graphiql
 from api.headers import HeaderLimit, SecurityHeaders
@@ -81,11 +81,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        # What start-up made (modules, the schema, caches) lives as long as the process: out
-        # of the collector's sight, so its passes only walk what requests leave behind.
-        gc.collect()
-        gc.freeze()
-        yield
+        # what start-up made is frozen; the collector runs on a timer (api.collector)
+        interval = settings.gc_interval_ms / 1000 if settings.gc_interval_ms else None
+        async with scheduled_collection(interval):
+            yield
         if dispose_engine:
             await engine.dispose()
 

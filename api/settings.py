@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     # database connections each server process keeps open; a request holds one while it
     # runs, so this bounds the requests a process runs at once (others wait for one)
     pool_size: int = Field(default=20, ge=1, le=1000)
+    # the cyclic garbage collector runs this often instead of by allocation counts
+    # (api.collector); 0 leaves it to CPython
+    gc_interval_ms: int = Field(default=1000, ge=0, le=3_600_000)
 
     def limits(self) -> Limits:
         """The document limits the schema enforces."""
