@@ -36,6 +36,7 @@ from load import LOAD_CORE, SERVER_CORE, fail, run_wrk, started
 
 from api.auth import mint_token
 from api.settings import load_settings
+from db.engine import upgrade
 from resolvers.principal import Role
 
 BENCH = Path(__file__).resolve().parent
@@ -78,6 +79,8 @@ async def prepare_data(database_url: str, generate: bool) -> None:
     if generate:
         print("generating the data set (about a minute)...", flush=True)
         subprocess.run([sys.executable, str(BENCH / "generate.py")], check=True, timeout=900)
+    else:  # a data set of an earlier version: migrated to this one's schema
+        await upgrade(database_url)
     connection = await connect(database_url)
     try:
         await connection.execute((PG_DIR / "bench.sql").read_text())
