@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -23,6 +23,8 @@ async def customers_page(
     return await keyset_page(session, query, order_by=Customer.id, after=after, limit=limit)
 
 
+_BY_PATH = select(Namespace).where(col(Namespace.path) == bindparam("path"))
+
+
 async def namespace_by_path(session: AsyncSession, path: str) -> Namespace | None:
-    query = select(Namespace).where(col(Namespace.path) == path)
-    return (await session.execute(query)).scalar_one_or_none()
+    return (await session.execute(_BY_PATH, {"path": path})).scalar_one_or_none()

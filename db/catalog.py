@@ -17,8 +17,11 @@ from db.tables import AddOn, AddOnPrice, Plan, Price
 P = TypeVar("P", Price, AddOnPrice)
 
 
+_ALL_PLANS = select(Plan).order_by(col(Plan.position))
+
+
 async def all_plans(session: AsyncSession) -> list[Plan]:
-    return list((await session.execute(select(Plan).order_by(col(Plan.position)))).scalars())
+    return list((await session.execute(_ALL_PLANS)).scalars())
 
 
 async def plan_by_code(session: AsyncSession, code: str) -> Plan | None:

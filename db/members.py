@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, func, literal_column, or_, select, text, tuple_
+from sqlalchemy import Table, and_, bindparam, func, literal_column, or_, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -93,13 +93,34 @@ async def billable_members_page(
     """One keyset page of a namespace's billable members ordered by `key` then user id
     (both descending, or both ascending), after the cursor `(key value, user id)`, in one
     statement; `with_users` joins each member's gitlab_user row into `MemberRecord.user`."""
+    shape = (key, descending, after is not None, bool(search), with_users)
+    statement = _PAGES.get(shape)
+    if statement is None:
+        statement = _PAGES[shape] = _page_statement(*shape)
+    parameters: dict[str, Any] = {"namespace": namespace_id, "limit": limit}
+    if search:
+        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        parameters["pattern"] = f"%{escaped}%"
+    if after is not None:
+        parameters["after_value"], parameters["after_user"] = after
+    rows = await session.execute(statement, parameters)
+    return [_member_record(row, with_users) for row in rows.all()]
+
+
+# one statement per shape of page, built once (see db.batch)
+_PAGES: dict[tuple[str, bool, bool, bool, bool], Any] = {}
+
+
+def _page_statement(key: str, descending: bool, after: bool, search: bool, with_users: bool) -> Any:
     sort = SORT_KEYS[key]
     user = _MEMBER.c.user_id
     columns = [*_MEMBER_COLUMNS, sort, *(_USER_COLUMNS if with_users else ())]
     source = _MEMBER.join(_USER, _USER.c.id == user) if with_users else _MEMBER
-    query = select(*columns).select_from(source).where(_MEMBER.c.namespace_id == namespace_id)
+    query = (
+        select(*columns).select_from(source).where(_MEMBER.c.namespace_id == bindparam("namespace"))
+    )
     if search:
-        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern: Any = bindparam("pattern")
         query = query.where(
             or_(
                 _MEMBER.c.username.ilike(pattern),
@@ -107,12 +128,12 @@ async def billable_members_page(
                 _MEMBER.c.public_email.ilike(pattern),
             )
         )
-    if after is not None:
+    if after:
         position = tuple_(sort, user)
-        query = query.where(position < after if descending else position > after)
+        cursor = tuple_(bindparam("after_value", type_=sort.type), bindparam("after_user"))
+        query = query.where(position < cursor if descending else position > cursor)
     order = (sort.desc(), user.desc()) if descending else (sort.asc(), user.asc())
-    rows = await session.execute(query.order_by(*order).limit(limit))
-    return [_member_record(row, with_users) for row in rows.all()]
+    return query.order_by(*order).limit(bindparam("limit"))
 
 
 def _member_record(values: Sequence[Any], with_user: bool) -> MemberRecord:
