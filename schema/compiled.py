@@ -20,7 +20,9 @@ before. Reading an attribute twice is harmless: plain fields are data, not compu
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from enum import EnumMeta
 from types import CoroutineType, GeneratorType
 from typing import Any
 
@@ -35,6 +37,7 @@ from graphql import (
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import CustomGraphQLEnumType
 
 # A plan: one entry per response field, in the collected order; `read` is None when the
 # field goes through graphql-core's `execute_field`.
@@ -82,6 +85,26 @@ def _is_plain_field(field: GraphQLField, first: Any) -> bool:
         and not field.args
         and not first.node.arguments
     )
+
+
+def _fast_coercion(leaf: Any) -> Callable[[Any], Any]:
+    """The leaf type's `coerce_output_value`; for strawberry's enums, the same answer from a
+    table of the enum's members (strawberry's own scans the enum's values for each one)."""
+    coerce: Callable[[Any], Any] = leaf.coerce_output_value
+    wrapped = getattr(leaf, "wrapped_cls", None)
+    if not isinstance(leaf, CustomGraphQLEnumType) or not isinstance(wrapped, EnumMeta):
+        return coerce
+    names: dict[Any, Any] = {}
+    for member in list(wrapped):  # type: ignore[var-annotated]
+        with contextlib.suppress(Exception):  # not exposed: coerced (and refused) as before
+            names[member] = coerce(member)
+
+    def coerce_member(value: Any) -> Any:
+        if type(value) is wrapped and value in names:
+            return names[value]
+        return coerce(value)
+
+    return coerce_member
 
 
 class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -214,7 +237,7 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
         non_null = isinstance(field.type, GraphQLNonNull)
         inner: Any = field.type.of_type if non_null else field.type
         if is_leaf_type(inner):  # the most common field, in one function
-            coerce = inner.coerce_output_value
+            coerce = _fast_coercion(inner)
             ordinary_types = _ordinary_types
 
             def read_leaf(source: Any) -> Any:
@@ -248,7 +271,7 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
         non_null = isinstance(type_, GraphQLNonNull)
         inner: Any = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
         if is_leaf_type(inner):
-            coerce = inner.coerce_output_value
+            coerce = _fast_coercion(inner)
 
             def complete(value: Any) -> Any:
                 if value is None:

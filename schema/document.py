@@ -319,13 +319,19 @@ def measure(
 
 
 def objects_in(data: Any) -> int:
-    """The objects a result holds (the root not counted): the actual cost of a query."""
-    count, stack = 0, [data]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            count += 1
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-    return max(count - 1, 0)
+    """The objects a result holds (the root not counted): the actual cost of a query. A
+    result is JSON-like (dicts, lists, scalars) and as deep as the document allows."""
+    if type(data) is not dict:
+        return 0
+    return _objects_below(data)
+
+
+def _objects_below(container: Any) -> int:
+    count = 0
+    for value in container.values() if type(container) is dict else container:
+        kind = type(value)
+        if kind is dict:
+            count += 1 + _objects_below(value)
+        elif kind is list:
+            count += _objects_below(value)
+    return count

@@ -250,3 +250,22 @@ async def test_a_resolve_hook_sees_every_field() -> None:
     answer = await _answer(compiled, document)
     assert answer == await _answer(ordinary, document)
     assert '"name": "USER0"' in answer
+
+
+def test_enum_values_are_coerced_as_strawberry_coerces_them() -> None:
+    """The compiled path's table of enum members gives strawberry's answer for every member
+    of every enum of the schema, and defers to it for anything else (a raw value)."""
+    from strawberry.schema.schema_converter import CustomGraphQLEnumType
+
+    from schema.build import schema as built
+    from schema.compiled import _fast_coercion
+
+    types = [t for t in built._schema.type_map.values() if isinstance(t, CustomGraphQLEnumType)]
+    assert len(types) > 10
+    for graphql_enum in types:
+        fast = _fast_coercion(graphql_enum)
+        assert fast is not graphql_enum.coerce_output_value
+        for member in graphql_enum.wrapped_cls:
+            coerced = graphql_enum.coerce_output_value(member)
+            assert fast(member) == coerced
+            assert fast(member.value) == graphql_enum.coerce_output_value(member.value)
