@@ -6,7 +6,8 @@ import base64
 import datetime
 import json
 from collections.abc import Iterable
-from typing import Annotated, Any, TypeAlias
+from enum import Enum
+from typing import Annotated, Any, TypeAlias, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -38,6 +39,19 @@ UserType: TypeAlias = DomainUserType
 BillableMemberSort: TypeAlias = DomainMemberSort
 
 
+E = TypeVar("E", bound=Enum)
+_MEMBERS: dict[type[Enum], dict[Any, Enum]] = {}
+
+
+def _member(kind: type[E], value: Any) -> E:
+    """`kind(value)` from a table: rows of a page convert hundreds of values each."""
+    members = _MEMBERS.get(kind)
+    if members is None:
+        members = _MEMBERS[kind] = {m.value: m for m in kind}
+    found = members.get(value)
+    return found if found is not None else kind(value)  # type: ignore[return-value]
+
+
 @strawberry.type(description="A GitLab.com user.")
 class User(relay.Node):
     id: relay.NodeID[int]
@@ -59,8 +73,8 @@ class User(relay.Node):
             username=row.username,
             name=row.name,
             public_email=row.public_email,
-            state=UserState(row.state),
-            user_type=UserType(row.user_type),
+            state=_member(UserState, row.state),
+            user_type=_member(UserType, row.user_type),
             last_activity_on=row.last_activity_on,
             last_sign_in_at=row.last_sign_in_at,
         )
@@ -157,8 +171,8 @@ class BillableMember:
             name=row.name,
             public_email=row.public_email,
             last_activity_on=row.last_activity_on,
-            membership_type=MembershipType(row.membership_type),
-            highest_role=AccessLevel(row.access_level),
+            membership_type=_member(MembershipType, row.membership_type),
+            highest_role=_member(AccessLevel, row.access_level),
             last_joined_at=row.joined_at,
             # not selected when not joined: never read then
             user=User.of(row.user) if row.user is not None else None,  # type: ignore[arg-type]
