@@ -31,9 +31,10 @@ _Subscription = Annotated["Subscription", strawberry.lazy("schema.accounts")]
 _Customer = Annotated["Customer", strawberry.lazy("schema.accounts")]
 
 
-@strawberry.type(description="One charge or credit on an invoice, with the arithmetic behind it.")
-class InvoiceLine:
-    position: int = strawberry.field(description="Order on the invoice, from 1.")
+@strawberry.type(description="A line's charge and the arithmetic behind it.")
+class ChargedLine:
+    """The fields every kind of line shows: on an invoice, quoted, or projected."""
+
     kind: InvoiceLineKind = strawberry.field(description="What the line charges for.")
     description: str = strawberry.field(description="The line as the customer reads it.")
     quantity: int = strawberry.field(description="Seats or units charged.")
@@ -49,6 +50,26 @@ class InvoiceLine:
     fraction_denominator: int = strawberry.field(
         description="...out of this many in the term (1/1 for a whole term)."
     )
+
+
+def charged_line_fields(line: ChargeLine) -> dict[str, Any]:
+    """A `ChargedLine`'s fields from the line `billing` computed."""
+    return {
+        "kind": InvoiceLineKind(line.kind),
+        "description": line.description,
+        "quantity": line.quantity,
+        "unit_price": Money.of(line.unit_price),
+        "amount": Money.of(line.amount),
+        "period_start": line.period_start,
+        "period_end": line.period_end,
+        "fraction_numerator": line.fraction.numerator,
+        "fraction_denominator": line.fraction.denominator,
+    }
+
+
+@strawberry.type(description="One charge or credit on an invoice, with the arithmetic behind it.")
+class InvoiceLine(ChargedLine):
+    position: int = strawberry.field(description="Order on the invoice, from 1.")
 
     @classmethod
     def of(cls, row: tables.InvoiceLine, currency: str) -> InvoiceLine:
@@ -70,38 +91,12 @@ class InvoiceLine:
     description="A charge not made yet: the day it is (or would be) made and the invoice line "
     "it would be. Not stored: it has no id."
 )
-class ChargeQuote:
+class ChargeQuote(ChargedLine):
     charged_on: datetime.date = strawberry.field(description="The day the charge is made.")
-    kind: InvoiceLineKind = strawberry.field(description="What the line charges for.")
-    description: str = strawberry.field(description="The line as the customer would read it.")
-    quantity: int = strawberry.field(description="Seats or units charged.")
-    unit_price: Money = strawberry.field(description="Catalog price of one unit for a term.")
-    amount: Money = strawberry.field(
-        description="quantity x unitPrice x fraction, rounded once, half up."
-    )
-    period_start: datetime.date = strawberry.field(description="First day the line covers.")
-    period_end: datetime.date = strawberry.field(description="Day after the last day covered.")
-    fraction_numerator: int = strawberry.field(
-        description="Proration: days (or quarters) charged..."
-    )
-    fraction_denominator: int = strawberry.field(
-        description="...out of this many in the term (1/1 for a whole term)."
-    )
 
     @classmethod
     def of(cls, charged_on: datetime.date, line: ChargeLine) -> ChargeQuote:
-        return cls(
-            charged_on=charged_on,
-            kind=InvoiceLineKind(line.kind),
-            description=line.description,
-            quantity=line.quantity,
-            unit_price=Money.of(line.unit_price),
-            amount=Money.of(line.amount),
-            period_start=line.period_start,
-            period_end=line.period_end,
-            fraction_numerator=line.fraction.numerator,
-            fraction_denominator=line.fraction.denominator,
-        )
+        return cls(charged_on=charged_on, **charged_line_fields(line))
 
 
 @strawberry.type(description="Money received against an invoice.")

@@ -13,36 +13,14 @@ from resolvers.accounts import ProjectedRenewal
 from resolvers.changes import ChargeAtEnd as DomainChargeAtEnd
 from schema.base import BillingPeriod, Money
 from schema.catalog import Plan
-from schema.invoices import InvoiceLineKind
+from schema.invoices import ChargedLine, charged_line_fields
 
 
 @strawberry.type(description="One line of a charge still to come, with the arithmetic behind it.")
-class ProjectedLine:
-    kind: InvoiceLineKind = strawberry.field(description="What the line charges for.")
-    description: str = strawberry.field(description="The line as the customer will read it.")
-    quantity: int = strawberry.field(description="Seats or units charged.")
-    unit_price: Money = strawberry.field(description="Catalog price of one unit for a term.")
-    amount: Money = strawberry.field(
-        description="quantity x unitPrice x fraction, rounded once, half up."
-    )
-    period_start: datetime.date = strawberry.field(description="First day the line covers.")
-    period_end: datetime.date = strawberry.field(description="Day after the last day covered.")
-    fraction_numerator: int = strawberry.field(description="Proration: the share charged...")
-    fraction_denominator: int = strawberry.field(description="...out of this (1/1: a term).")
-
+class ProjectedLine(ChargedLine):
     @classmethod
     def of(cls, line: ChargeLine) -> ProjectedLine:
-        return cls(
-            kind=line.kind,
-            description=line.description,
-            quantity=line.quantity,
-            unit_price=Money.of(line.unit_price),
-            amount=Money.of(line.amount),
-            period_start=line.period_start,
-            period_end=line.period_end,
-            fraction_numerator=line.fraction.numerator,
-            fraction_denominator=line.fraction.denominator,
-        )
+        return cls(**charged_line_fields(line))
 
 
 def _lines(charge: Charge) -> list[ProjectedLine]:
