@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from typing import Annotated, TypeAlias, TypeVar
+from typing import Annotated, TypeVar
 
 import strawberry
 from strawberry import relay
 
 from billing.errors import BillingError
-from billing.subscriptions import SubscriptionStatus as DomainStatus
 from db import tables
 from resolvers import accounts, catalog, member_preview, members
 from resolvers import invoices as billing_records
@@ -23,10 +22,9 @@ from schema.base import (
     resolve_nodes_by_id,
     visible_nodes,
 )
-from schema.catalog import AddOn, Plan, Price
 from schema.errors import user_error
 from schema.invoices import Invoice
-from schema.licenses import License, LicenseType, SyncReport
+from schema.licenses import License, SyncReport
 from schema.lookahead import selects
 from schema.members import (
     BillableMemberConnection,
@@ -43,10 +41,12 @@ from schema.members import (
     membership_details,
 )
 from schema.renewals import UpcomingRenewal
+from schema.subscription_terms import (
+    SubscriptionAddOn,
+    SubscriptionTerms,
+    terms_of,
+)
 from schema.usage import Granularity, Metric, UsageReport
-
-strawberry.enum(DomainStatus, description="Where a subscription is in its life.")
-SubscriptionStatus: TypeAlias = DomainStatus
 
 T = TypeVar("T")
 
@@ -375,51 +375,9 @@ class Instance(relay.Node):
         )
 
 
-@strawberry.type(description="Units of an add-on on a subscription.")
-class SubscriptionAddOn:
-    quantity: int = strawberry.field(description="Units paid for.")
-    row: strawberry.Private[tables.SubscriptionAddOn]
-
-    @strawberry.field(description="The add-on.")
-    async def add_on(self, info: Info) -> AddOn:
-        return AddOn.of(await catalog.add_on_of(info.context, self.row))
-
-
-@strawberry.type(description="A next term bought in advance.")
-class ScheduledRenewal:
-    seats: int = strawberry.field(description="Seats of the next term.")
-    price: Price = strawberry.field(description="The price of one seat (plan and period).")
-
-
 @strawberry.type(description="A plan bought for a namespace or a self-managed instance.")
-class Subscription(relay.Node):
+class Subscription(SubscriptionTerms, relay.Node):
     id: relay.NodeID[int]
-    seats: int = strawberry.field(description="Seats paid for in the current term.")
-    start_date: datetime.date = strawberry.field(description="First day of the current term.")
-    end_date: datetime.date = strawberry.field(
-        description="Day after the term's last day (the term is [startDate, endDate))."
-    )
-    status: SubscriptionStatus = strawberry.field(
-        description="Where the subscription is in its life."
-    )
-    auto_renew: bool = strawberry.field(
-        description="Whether it renews itself at the end of the term."
-    )
-    trial: bool = strawberry.field(description="Whether this is a free trial.")
-    cancelled_on: datetime.date | None = strawberry.field(
-        description="When it was cancelled; it stays active to endDate, then expires."
-    )
-    quarterly_reconciliation: bool = strawberry.field(
-        description="Whether seats used above those paid are charged each quarter (else at "
-        "renewal, as a true-up)."
-    )
-    quarters_reconciled: int = strawberry.field(
-        description="Quarters of the current term reconciled so far (0 to 3)."
-    )
-    license_type: LicenseType = strawberry.field(
-        description="For instances: licenses delivered by sync (ONLINE) or as files (OFFLINE)."
-    )
-    row: strawberry.Private[tables.Subscription]
 
     @strawberry.field(
         description="Billable users now. Null for self-managed instances until they report."
@@ -444,14 +402,6 @@ class Subscription(relay.Node):
     async def seats_remaining(self, info: Info) -> int | None:
         figures = await accounts.subscription_seat_figures(info.context, self.row)
         return figures.seats_remaining if figures else None
-
-    @strawberry.field(description="The plan subscribed to.")
-    async def plan(self, info: Info) -> Plan:
-        return Plan.of(await catalog.subscription_plan(info.context, self.row))
-
-    @strawberry.field(description="The catalog price pinned for this term (price of one seat).")
-    async def price(self, info: Info) -> Price:
-        return Price.of(await catalog.subscription_price(info.context, self.row))
 
     @strawberry.field(description="The paying customer.")
     async def customer(self, info: Info) -> Customer | None:
@@ -490,11 +440,6 @@ class Subscription(relay.Node):
         rows = await catalog.subscription_add_ons(info.context, self.id)
         return [SubscriptionAddOn(quantity=row.quantity, row=row) for row in rows]
 
-    @strawberry.field(description="A lower plan that takes over at the renewal, if one is set.")
-    async def pending_plan(self, info: Info) -> Plan | None:
-        plan = await catalog.get_plan(info.context, self.row.pending_plan_id)
-        return Plan.of(plan) if plan else None
-
     @strawberry.field(
         description="How it will renew on endDate as things stand (seats, price, lines, total, "
         "true-up), priced by the code the renewal runs. Null when it will expire instead: "
@@ -504,31 +449,10 @@ class Subscription(relay.Node):
         projected = await accounts.subscription_upcoming_renewal(info.context, self.row)
         return UpcomingRenewal.of(projected) if projected else None
 
-    @strawberry.field(description="The next term when it is already bought: it starts on endDate.")
-    async def renewal(self, info: Info) -> ScheduledRenewal | None:
-        if self.row.renewal_seats is None or self.row.renewal_price_id is None:
-            return None
-        price = await catalog.get_price(info.context, self.row.renewal_price_id)
-        assert price is not None
-        return ScheduledRenewal(seats=self.row.renewal_seats, price=Price.of(price))
-
     @classmethod
     def of(cls, row: tables.Subscription) -> Subscription:
         assert row.id is not None
-        return cls(
-            id=row.id,
-            seats=row.seats,
-            start_date=row.start_date,
-            end_date=row.end_date,
-            status=SubscriptionStatus(row.status),
-            auto_renew=row.auto_renew,
-            trial=row.trial,
-            cancelled_on=row.cancelled_on,
-            quarterly_reconciliation=row.quarterly_reconciliation,
-            quarters_reconciled=row.quarters_reconciled,
-            license_type=LicenseType(row.license_type),
-            row=row,
-        )
+        return cls(id=row.id, **terms_of(row))
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]

@@ -11,14 +11,11 @@ import strawberry
 from billing.money import Money as DomainMoney
 from billing.subscriptions import InvoiceStatus as DomainInvoiceStatus
 from db import tables
-from resolvers import catalog
 from resolvers.changes import Outcome
-from schema.accounts import ScheduledRenewal, SubscriptionAddOn, SubscriptionStatus
-from schema.base import Info, Money
-from schema.catalog import Plan, Price
+from schema.base import Money
 from schema.invoices import InvoiceLine, InvoiceStatus, Payment
-from schema.licenses import LicenseType
 from schema.renewals import ChargeAtEnd
+from schema.subscription_terms import SubscriptionAddOn, SubscriptionTerms, terms_of
 
 _NOT_STORED = "Not stored: it has no id."
 
@@ -26,25 +23,7 @@ _NOT_STORED = "Not stored: it has no id."
 @strawberry.type(
     description="A subscription as a change would leave it (a preview). " + _NOT_STORED
 )
-class SubscriptionSnapshot:
-    seats: int = strawberry.field(description="Seats paid for in the current term.")
-    start_date: datetime.date = strawberry.field(description="First day of the current term.")
-    end_date: datetime.date = strawberry.field(
-        description="Day after the term's last day (the term is [startDate, endDate))."
-    )
-    status: SubscriptionStatus = strawberry.field(description="Where it is in its life.")
-    auto_renew: bool = strawberry.field(description="Whether it renews itself at the end.")
-    trial: bool = strawberry.field(description="Whether this is a free trial.")
-    cancelled_on: datetime.date | None = strawberry.field(description="When it was cancelled.")
-    quarterly_reconciliation: bool = strawberry.field(
-        description="Whether seats used above those paid are charged each quarter."
-    )
-    quarters_reconciled: int = strawberry.field(
-        description="Quarters of the current term reconciled so far (0 to 3)."
-    )
-    license_type: LicenseType = strawberry.field(
-        description="For instances: licenses by sync (ONLINE) or as files (OFFLINE)."
-    )
+class SubscriptionSnapshot(SubscriptionTerms):
     seats_in_use: int | None = strawberry.field(
         description="Billable users (null for an instance that never reported)."
     )
@@ -58,28 +37,6 @@ class SubscriptionSnapshot:
         description="max(0, seats - seatsInUse): seats free to fill."
     )
     add_ons: list[SubscriptionAddOn] = strawberry.field(description="Add-ons paid for.")
-    row: strawberry.Private[tables.Subscription]
-
-    @strawberry.field(description="The plan subscribed to.")
-    async def plan(self, info: Info) -> Plan:
-        return Plan.of(await catalog.subscription_plan(info.context, self.row))
-
-    @strawberry.field(description="The catalog price of one seat for the term.")
-    async def price(self, info: Info) -> Price:
-        return Price.of(await catalog.subscription_price(info.context, self.row))
-
-    @strawberry.field(description="A lower plan that takes over at the renewal, if one is set.")
-    async def pending_plan(self, info: Info) -> Plan | None:
-        plan = await catalog.get_plan(info.context, self.row.pending_plan_id)
-        return Plan.of(plan) if plan else None
-
-    @strawberry.field(description="The next term when it is bought: it starts on endDate.")
-    async def renewal(self, info: Info) -> ScheduledRenewal | None:
-        if self.row.renewal_seats is None or self.row.renewal_price_id is None:
-            return None
-        price = await catalog.get_price(info.context, self.row.renewal_price_id)
-        assert price is not None
-        return ScheduledRenewal(seats=self.row.renewal_seats, price=Price.of(price))
 
     @classmethod
     def of(cls, outcome: Outcome) -> SubscriptionSnapshot:
@@ -88,22 +45,12 @@ class SubscriptionSnapshot:
         assert seen is not None
         figures = seen.figures
         return cls(
-            seats=row.seats,
-            start_date=row.start_date,
-            end_date=row.end_date,
-            status=SubscriptionStatus(row.status),
-            auto_renew=row.auto_renew,
-            trial=row.trial,
-            cancelled_on=row.cancelled_on,
-            quarterly_reconciliation=row.quarterly_reconciliation,
-            quarters_reconciled=row.quarters_reconciled,
-            license_type=LicenseType(row.license_type),
+            **terms_of(row),
             seats_in_use=figures.seats_in_use if figures else None,
             max_seats_used=figures.max_seats_used if figures else None,
             seats_owed=figures.seats_owed if figures else None,
             seats_remaining=figures.seats_remaining if figures else None,
             add_ons=[SubscriptionAddOn(quantity=a.quantity, row=a) for a in seen.add_ons],
-            row=row,
         )
 
 
