@@ -1,8 +1,8 @@
 """Apollo's automatic persisted queries (APQ): a client sends `extensions.persistedQuery
 {version: 1, sha256Hash}` and no query; when the hash is unknown here the answer is the
 protocol's `PersistedQueryNotFound`, and the client sends the query once more with its hash,
-which is checked and kept. Kept in process, least recently used first out, within a budget
-of bytes (docs/http.md)."""
+which is checked and, once the query has run, kept. Kept in process, least recently used
+first out, within a budget of bytes (docs/http.md)."""
 
 from __future__ import annotations
 
@@ -31,9 +31,9 @@ class PersistedQueries:
         return len(self._queries)
 
     def resolve(self, data: GraphQLRequestData) -> GraphQLRequestData:
-        """The request with its document: as sent (kept when it carries a matching hash),
-        or the one kept under its hash; RequestRefused when the hash is unknown (200, as
-        Apollo's server answers it: the client resends), malformed or does not match."""
+        """The request with its document: as sent, or the one kept under its hash;
+        RequestRefused when the hash is unknown (200, as Apollo's server answers it: the
+        client resends), malformed, or not the hash of the document sent."""
         persisted = (data.extensions or {}).get("persistedQuery")
         if persisted is None:
             return data
@@ -50,10 +50,15 @@ class PersistedQueries:
             return data  # refused as any request without a document string is
         if hashlib.sha256(data.query.encode("utf-8", "surrogatepass")).hexdigest() != sha:
             raise bad_request("`extensions.persistedQuery.sha256Hash` does not match the query.")
-        self._keep(sha, data.query)
         return data
 
-    def _keep(self, sha: str, query: str) -> None:
+    def keep(self, data: GraphQLRequestData) -> None:
+        """Keep a resolved request's document under its hash, once it has run (one that did
+        not parse or validate is not worth a place)."""
+        persisted = (data.extensions or {}).get("persistedQuery")
+        if persisted is None or self.max_bytes == 0 or not isinstance(data.query, str):
+            return
+        sha, query = _hash(persisted), data.query
         if sha in self._queries:
             self._queries.move_to_end(sha)
             return

@@ -249,7 +249,9 @@ class BillingGraphQL(GraphQL[Context, None]):
                 request.state.retry_after = max(waits)
         answer = process_result(result)
         status = request_error_status(result)
-        if status and response_media_type(request.headers.get("accept")) == GRAPHQL_RESPONSE:
+        if status is None:  # it ran: a persisted query's document is worth keeping
+            self.persisted.keep(request.state.graphql_request)
+        elif response_media_type(request.headers.get("accept")) == GRAPHQL_RESPONSE:
             # this media type's rule: a request error has no `data` and a 4xx status
             # (application/json keeps 200 and `data: null`, as its clients expect)
             del answer["data"]

@@ -110,6 +110,24 @@ async def test_a_query_whose_hash_does_not_match_is_refused_and_not_kept(
 
 
 @pytest.mark.parametrize(
+    "query",
+    [
+        "{ plans { code }",  # does not parse
+        "{ plans { noSuchField } }",  # does not validate
+        "query($c: String) { plans(currency: $c) { code } }",  # variables do not fit
+    ],
+)
+async def test_a_query_that_did_not_run_is_not_kept(client: httpx.AsyncClient, query: str) -> None:
+    sent = await client.post(
+        "/graphql",
+        json={"query": query, "variables": {"c": 5}, "extensions": persisted(sha256(query))},
+    )
+    assert sent.json()["data"] is None
+    again = await client.post("/graphql", json={"extensions": persisted(sha256(query))})
+    assert again.json() == NOT_FOUND
+
+
+@pytest.mark.parametrize(
     "extension",
     [
         {"version": 2, "sha256Hash": sha256(QUERY)},
@@ -174,7 +192,7 @@ def request(query: str | None, sha: str) -> GraphQLRequestData:
 
 
 def keep(store: PersistedQueries, query: str) -> None:
-    store.resolve(request(query, sha256(query)))
+    store.keep(store.resolve(request(query, sha256(query))))
 
 
 def known(store: PersistedQueries, query: str) -> bool:
@@ -204,11 +222,11 @@ def test_the_store_keeps_the_most_recently_used_within_its_bytes() -> None:
     assert len(store) == 3
 
 
-def test_a_query_larger_than_the_store_is_run_but_not_kept() -> None:
+def test_a_query_larger_than_the_store_is_not_kept() -> None:
     store = PersistedQueries(max_bytes=100)
     keep(store, "{ __typename }")
     large = "{ __typename }" + " " * 100
-    assert store.resolve(request(large, sha256(large))).query == large
+    keep(store, large)
     assert not known(store, large)
     assert known(store, "{ __typename }")
 
