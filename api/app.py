@@ -42,7 +42,14 @@ def http_middleware(settings: Settings) -> list[Middleware]:
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST"],
-        allow_headers=["Authorization", "Content-Type", "X-Request-Id"],
+        # Apollo Client sends its name and version headers when it is given them
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "X-Request-Id",
+            "Apollographql-Client-Name",
+            "Apollographql-Client-Version",
+        ],
         expose_headers=["X-Request-Id", "Retry-After", "Server-Timing"],
         max_age=600,
     )
