@@ -86,8 +86,10 @@ class RequestSession:
                 await broken.close()
             self._broken = False
             if self._session is None:
-                reads = self.reads_only and self.read_sessionmaker is not None
-                self._session = (self.read_sessionmaker if reads else self.sessionmaker)()
+                make = self.sessionmaker
+                if self.reads_only and self.read_sessionmaker is not None:
+                    make = self.read_sessionmaker
+                self._session = make()
             try:
                 yield self._session
             except asyncio.CancelledError:
