@@ -9,6 +9,8 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -31,6 +33,28 @@ def load_license_keys(settings: Settings) -> LicenseKeys:
         return LicenseKeys.load(settings.license_signing_key, settings.license_public_keys)
     except (OSError, ValueError, TypeError) as error:  # TypeError: a key with a password
         raise ConfigError(f"license keys: {error}") from None
+
+
+def http_middleware(settings: Settings) -> list[Middleware]:
+    """CORS for the configured origins (none: no CORS headers, and a preflight is refused as
+    any OPTIONS is), and gzip for answers of `gzip_min_bytes` or more (docs/http.md)."""
+    cors = Middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST"],
+        # Apollo Client sends its name and version headers when it is given them
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "X-Request-Id",
+            "Apollographql-Client-Name",
+            "Apollographql-Client-Version",
+        ],
+        expose_headers=["X-Request-Id", "Retry-After", "Server-Timing"],
+        max_age=600,
+    )
+    gzip = Middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes)
+    return [cors, gzip] if settings.cors_origins else [gzip]
 
 
 def create_app(
@@ -98,6 +122,7 @@ def create_app(
         middleware=[
             Middleware(SecurityHeaders),
             Middleware(HeaderLimit, max_bytes=settings.max_header_bytes),
+            *http_middleware(settings),
         ],
         lifespan=lifespan,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -21,6 +22,8 @@ from resolvers.limits import Limits
 
 SYMMETRIC = ("HS256", "HS384", "HS512")
 ASYMMETRIC = ("RS256", "RS384", "RS512", "ES256", "ES384", "PS256", "EdDSA")
+# an origin as browsers send it: scheme, host, optional port; no path, not even "/"
+_ORIGIN = re.compile(r"^https?://[^/\s:]+(:\d{1,5})?$")
 
 
 class ConfigError(Exception):
@@ -73,6 +76,12 @@ class Settings(BaseSettings):
     # the cyclic garbage collector runs this often instead of by allocation counts
     # (api.collector); 0 leaves it to CPython
     gc_interval_ms: int = Field(default=1000, ge=0, le=3_600_000)
+    # HTTP (docs/http.md): the browser origins allowed to call the API (none: no CORS
+    # headers at all), answers from this size on gzipped for clients that accept it, and
+    # the bytes of documents kept for automatic persisted queries (0: APQ off)
+    cors_origins: list[str] = []
+    gzip_min_bytes: int = Field(default=1024, ge=0)
+    persisted_queries_bytes: int = Field(default=5_000_000, ge=0)
 
     def limits(self) -> Limits:
         """The document limits the schema enforces."""
@@ -100,6 +109,17 @@ class Settings(BaseSettings):
             raise ValueError(f"must be a postgresql:// URL, not {url.get_backend_name()}://")
         if not url.database:
             raise ValueError("names no database (postgresql://user@host:5432/dbname)")
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        wrong = [o for o in value if o != "*" and not _ORIGIN.match(o)]
+        if wrong:
+            raise ValueError(
+                f"{', '.join(wrong)}: each must be an origin like https://app.example.com"
+                " (scheme, host and port only) or *"
+            )
         return value
 
     @field_validator("jwt_algorithms")

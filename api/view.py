@@ -27,12 +27,14 @@ from strawberry.types.unset import UNSET
 
 from api.auth import InvalidToken, VerifiedTokens
 from api.graphiql import GraphiQLPage
+from api.media import GRAPHQL_RESPONSE, request_error_status, response_media_type
 from api.outage import (
     is_aborted_transaction,
     is_connection_lost,
     is_database_outage,
     is_query_timeout,
 )
+from api.persisted import PersistedQueries
 from api.request import bad_request, check_query, decode_json, graphql_request, read_body
 from api.settings import Settings
 from billing.licenses import LicenseGrant
@@ -72,6 +74,7 @@ class BillingGraphQL(GraphQL[Context, None]):
         self.limits = settings.limits()
         self.tokens = VerifiedTokens(settings)
         self.rates = RateLimits(settings.rate_limit_per_minute)  # per process (docs/limits.md)
+        self.persisted = PersistedQueries(settings.persisted_queries_bytes)  # per process
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -88,6 +91,10 @@ class BillingGraphQL(GraphQL[Context, None]):
                 raise
             log.warning("database unavailable [request %s]: %r", _request_id(request), error)
             response = _error_response(503, "SERVICE_UNAVAILABLE", _UNAVAILABLE, request)
+        if response.headers.get("content-type") == "application/json" and (
+            response_media_type(request.headers.get("accept")) == GRAPHQL_RESPONSE
+        ):
+            response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
         await response(scope, receive, send)
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
@@ -121,6 +128,8 @@ class BillingGraphQL(GraphQL[Context, None]):
             # pool has let it go, so the read runs once more on a fresh one
             log.info("connection lost, read retried [request %s]", request_id)
             response, wrote = await self._execute(request, principal, root_value)
+        if request.state.request_error_status is not None:
+            response.status_code = request.state.request_error_status
         if request.state.database_unavailable:
             response.status_code = 503
         elif (retry_after := getattr(request.state, "retry_after", None)) is not None:
@@ -136,6 +145,7 @@ class BillingGraphQL(GraphQL[Context, None]):
     ) -> tuple[Response, bool]:
         """The request run with a Context of its own; whether it began to write."""
         request.state.database_unavailable = request.state.connection_lost = False
+        request.state.request_error_status = None
         context = Context(
             principal=principal,
             clock=self.clock,
@@ -190,6 +200,7 @@ class BillingGraphQL(GraphQL[Context, None]):
             if isinstance(parsed, list):  # batching is off: strawberry has refused it
                 raise bad_request("Send one operation per request.")
             data = parsed
+        data = self.persisted.resolve(data)
         check_query(data.query, self.settings.max_query_bytes)
         starlette_request.state.graphql_request = data
         return data
@@ -236,7 +247,16 @@ class BillingGraphQL(GraphQL[Context, None]):
             ]
             if waits:  # the whole answer is a 429 (run sets the status and Retry-After)
                 request.state.retry_after = max(waits)
-        return process_result(result)
+        answer = process_result(result)
+        status = request_error_status(result)
+        if status is None:  # it ran: a persisted query's document is worth keeping
+            self.persisted.keep(request.state.graphql_request)
+        elif response_media_type(request.headers.get("accept")) == GRAPHQL_RESPONSE:
+            # this media type's rule: a request error has no `data` and a 4xx status
+            # (application/json keeps 200 and `data: null`, as its clients expect)
+            del answer["data"]
+            request.state.request_error_status = status
+        return answer
 
     def _public_error(self, error: GraphQLError, request: Request) -> GraphQLError:
         request_id = request.state.request_id
@@ -253,6 +273,12 @@ class BillingGraphQL(GraphQL[Context, None]):
         if original is not None and request.state.timed_out and is_aborted_transaction(original):
             return _driver_error(error, _TIMED_OUT_BEFORE, "QUERY_TIMEOUT", request_id)
         return public_error(error, request_id)
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """GraphiQL for a browser's GET without a query, unless it names a persisted one."""
+        return bool(super().should_render_graphql_ide(request)) and (
+            "extensions" not in request.query_params
+        )
 
     async def render_graphql_ide(self, request: Request) -> Response:
         assert self.graphiql is not None

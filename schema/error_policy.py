@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.relay import GlobalIDValueError
 
 from resolvers.errors import PublicError
@@ -37,7 +37,10 @@ def public_error(error: GraphQLError, request_id: str) -> GraphQLError:
     original = error.original_error
     field = None
     if original is None:
-        code = (error.extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED")
+        # the parser's refusals (syntax, the token limit) are GraphQLSyntaxErrors
+        parsing = isinstance(error, GraphQLSyntaxError)
+        default = "GRAPHQL_PARSE_FAILED" if parsing else "GRAPHQL_VALIDATION_FAILED"
+        code = (error.extensions or {}).get("code", default)
     elif isinstance(original, PublicError):
         code, field = original.code, original.field
     elif isinstance(original, GraphQLError | GlobalIDValueError):

@@ -39,12 +39,20 @@ async def test_too_many_tokens_are_refused(gql: GraphQL) -> None:
     query = "{ " + "__typename " * Limits.tokens + "}"
     body = await gql(query)
     assert "more than 5000 tokens" in body["errors"][0]["message"]
+    assert error_codes(body) == ["GRAPHQL_PARSE_FAILED"]  # the parser stopped
 
 
 async def test_syntax_errors_are_shown_with_a_code(gql: GraphQL) -> None:
     body = await gql("{ plans { code }")
-    assert error_codes(body) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert error_codes(body) == ["GRAPHQL_PARSE_FAILED"]
     assert "Syntax Error" in body["errors"][0]["message"]
+
+
+async def test_a_document_that_parses_but_does_not_validate_is_a_validation_failure(
+    gql: GraphQL,
+) -> None:
+    body = await gql("{ plans { noSuchField } }")
+    assert error_codes(body) == ["GRAPHQL_VALIDATION_FAILED"]
 
 
 async def test_unexpected_errors_are_masked_and_logged_with_the_request_id(
