@@ -30,6 +30,8 @@ request_fields: ContextVar[dict[str, Any] | None] = ContextVar("request_fields",
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*")
 _SCRUBBED = ("event", "exception", "path")
+_CAUSE = "\nThe above exception was the direct cause of the following exception:\n\n"
+_CONTEXT = "\nDuring handling of the above exception, another exception occurred:\n\n"
 
 
 def annotate(**fields: Any) -> None:
@@ -44,6 +46,22 @@ def _add_request_fields(logger: WrappedLogger, name: str, event: EventDict) -> E
     if current is not None:
         for key, value in current.items():
             event.setdefault(key, value)
+    return event
+
+
+# attributes every LogRecord has, and those formatters add (`message`, `asctime`)
+_RECORD_KEYS = frozenset(
+    [*logging.LogRecord("", 0, "", 0, "", (), None).__dict__, "message", "asctime"]
+)
+
+
+def _add_extra(logger: WrappedLogger, name: str, event: EventDict) -> EventDict:
+    """The `extra` fields of a standard logging call."""
+    record = event.get("_record")
+    if record is not None:
+        for key, value in record.__dict__.items():
+            if key not in _RECORD_KEYS:
+                event.setdefault(key, value)
     return event
 
 
@@ -78,7 +96,10 @@ def _is_database_error(error: BaseException) -> bool:
 def describe(error: BaseException) -> str:
     """`Class: message`, where a database error's message is replaced by its SQLSTATE and
     the names (constraint, table, column) it gives: safe to log."""
-    kind = f"{type(error).__module__}.{type(error).__qualname__}"
+    module = type(error).__module__
+    kind = (
+        type(error).__qualname__ if module == "builtins" else f"{module}.{type(error).__qualname__}"
+    )
     if not _is_database_error(error):
         return scrub(f"{kind}: {error}")
     origin: Any = getattr(error, "orig", None) or error
@@ -91,19 +112,22 @@ def describe(error: BaseException) -> str:
 
 
 def format_exception(error: BaseException) -> str:
-    """The traceback, causes first as Python prints it, each exception shown by describe()."""
-    chain: list[BaseException] = []
+    """The traceback as Python prints it, causes first, each exception shown by describe()."""
+    chain: list[tuple[BaseException, str]] = []
     current: BaseException | None = error
-    while current is not None and current not in chain and len(chain) < 20:
-        chain.append(current)
-        cause = current.__cause__
-        if cause is None and not current.__suppress_context__:
-            cause = current.__context__
-        current = cause
+    link = ""
+    while current is not None and len(chain) < 20 and all(current is not e for e, _ in chain):
+        chain.append((current, link))
+        if current.__cause__ is not None:
+            current, link = current.__cause__, _CAUSE
+        elif current.__context__ is not None and not current.__suppress_context__:
+            current, link = current.__context__, _CONTEXT
+        else:
+            current = None
     parts = []
-    for position, item in enumerate(reversed(chain)):
-        if position:
-            parts.append("\nwhich led to:\n\n")
+    for position, (item, _) in enumerate(reversed(chain)):
+        if position:  # how this one led to the next, as the link recorded on the next
+            parts.append(chain[len(chain) - position][1])
         parts.append("Traceback (most recent call last):\n")
         parts.extend(traceback.format_tb(item.__traceback__))
         parts.append(describe(item) + "\n")
@@ -136,7 +160,7 @@ def make_formatter(log_format: LogFormat, *, colors: bool = False) -> logging.Fo
     shared: list[Processor] = [
         structlog.stdlib.add_logger_name,
         structlog.stdlib.add_log_level,
-        structlog.stdlib.ExtraAdder(),
+        _add_extra,
         _add_request_fields,
         _timestamp,
     ]
