@@ -96,6 +96,11 @@ async def test_a_run_of_requests_logs_no_personal_data_or_tokens(
         headers={"X-Request-Id": EMAILS[1]},  # not a plain id: replaced, never logged
     )
     await client.post("/graphql", json={"query": f"{{ nope(x: {EMAILS[0]!r}) }}"})
+    await client.get(  # the access line has the path, not the query string
+        "/graphql",
+        params={"query": f'{{ customers(search: "{EMAILS[2]}") {{ edges {{ cursor }} }} }}'},
+        headers={"Authorization": f"Bearer {tokens[1]}"},
+    )
 
     monkeypatch.setattr(resolvers.accounts, "get_customer", _fail_with_values)
     for caller in tokens[:3]:
@@ -129,3 +134,20 @@ async def test_database_errors_hide_parameters_and_values(engine: AsyncEngine) -
     assert describe(error).endswith("SQLSTATE 22P02 (message hidden)")
     assert EMAILS[0] not in format_exception(error)
     assert EMAILS[0] not in describe(error.orig)  # type: ignore[arg-type]
+
+
+def test_emails_and_tokens_in_any_message_are_masked(output: io.StringIO, token: Any) -> None:
+    """A last net under the rules above: whatever a message or an exception says."""
+    minted = token("admin")
+    log = logging.getLogger("billing.test")
+    try:
+        raise RuntimeError(f"no access for {EMAILS[0]} with {minted}")
+    except RuntimeError:
+        log.exception("failed for %s", EMAILS[1])
+
+    logged = output.getvalue()
+    assert "failed for <email>" in logged
+    assert "RuntimeError: no access for <email> with <token>" in logged
+    assert EMAILS[0] not in logged
+    assert EMAILS[1] not in logged
+    assert minted not in logged

@@ -4,9 +4,13 @@ request runs, and Prometheus metrics at /metrics."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
+import os
+import socket
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +24,7 @@ from api.app import create_app
 from api.logs import make_formatter
 from api.metrics import MAX_OPERATION_NAMES, OTHER, Metrics, operation_name
 from api.settings import Settings, load_settings
+from tests.api.test_cli import BILLING
 from tests.conftest import JWT_SECRET
 
 
@@ -228,8 +233,47 @@ async def test_metrics_can_be_turned_off_or_need_a_token(
         ) as client:
             return (await client.get("/metrics", headers=headers)).status_code
 
-    secret = {"metrics_token": SecretStr("scrape-secret")}
+    secret: dict[str, object] = {"metrics_token": SecretStr("scrape-secret")}
     assert await get({"metrics": False}, {}) == 404
     assert await get(secret, {}) == 401
     assert await get(secret, {"Authorization": "Bearer wrong"}) == 401
     assert await get(secret, {"Authorization": "Bearer scrape-secret"}) == 200
+
+
+async def test_billing_serve_logs_json_access_lines_of_its_own(database_url: str) -> None:
+    """Workers log through api.logs too; uvicorn's access line (`"GET / HTTP/1.1" 200`) is off."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BILLING_")}
+    env |= {"DATABASE_URL": database_url, "BILLING_JWT_SECRET": JWT_SECRET}
+    server = await asyncio.create_subprocess_exec(
+        *(BILLING, "serve", "--port", str(port), "--workers", "2"),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            for _ in range(600):
+                try:
+                    await client.get("/healthz")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.05)
+            await client.post(
+                "/graphql",
+                json={"query": "query Hello { __typename }"},
+                headers={"X-Request-Id": "served-1"},
+            )
+    finally:
+        server.terminate()
+        assert server.stderr is not None
+        stderr = (await asyncio.wait_for(server.stderr.read(), 10)).decode()
+        await asyncio.wait_for(server.wait(), 10)
+
+    lines = [json.loads(line) for line in stderr.splitlines() if line.strip()]
+    [access] = [line for line in lines if line.get("request_id") == "served-1"]
+    assert (access["event"], access["operation"], access["status"]) == ("request", "Hello", 200)
+    assert any(line["logger"] == "uvicorn.error" for line in lines)  # uvicorn's own, as JSON
+    assert "HTTP/1.1" not in stderr
