@@ -86,8 +86,10 @@ class RequestSession:
                 await broken.close()
             self._broken = False
             if self._session is None:
-                reads = self.reads_only and self.read_sessionmaker is not None
-                self._session = (self.read_sessionmaker if reads else self.sessionmaker)()
+                maker = self.sessionmaker
+                if self.reads_only and self.read_sessionmaker is not None:
+                    maker = self.read_sessionmaker
+                self._session = maker()
             try:
                 yield self._session
             except asyncio.CancelledError:
