@@ -29,7 +29,6 @@ request_fields: ContextVar[dict[str, Any] | None] = ContextVar("request_fields",
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*")
-_SCRUBBED = ("event", "exception", "path")
 _CAUSE = "\nThe above exception was the direct cause of the following exception:\n\n"
 _CONTEXT = "\nDuring handling of the above exception, another exception occurred:\n\n"
 
@@ -75,9 +74,8 @@ def scrub(text: str) -> str:
 
 
 def _scrub(logger: WrappedLogger, name: str, event: EventDict) -> EventDict:
-    for key in _SCRUBBED:
-        value = event.get(key)
-        if isinstance(value, str):
+    for key, value in event.items():
+        if isinstance(value, str) and ("@" in value or "eyJ" in value):
             event[key] = scrub(value)
     return event
 
@@ -189,9 +187,13 @@ def configure_logging(
     tty = stream.isatty()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(make_formatter(log_format or ("console" if tty else "json"), colors=tty))
+    # no line shows them: each record skips the look-ups
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     root = logging.getLogger()
-    for old in root.handlers[:]:
-        root.removeHandler(old)
+    for old in root.handlers[:]:  # the one a previous call added, not others'
+        if getattr(old, "billing_logs", False):
+            root.removeHandler(old)
+    handler.billing_logs = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
     structlog.configure(

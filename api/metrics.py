@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
@@ -99,6 +100,7 @@ class Metrics:
         if engine is not None:
             self.registry.register(PoolCollector(engine))
         self._names: set[str] = set()
+        self._children: dict[tuple[str, int, str, str], tuple[Any, Any, Any]] = {}
 
     def label(self, name: str) -> str:
         """The operation's label: the first MAX_OPERATION_NAMES names seen keep theirs."""
@@ -111,10 +113,21 @@ class Metrics:
 
     def record(self, route: str, status: int, seconds: float, operation: str, result: str) -> None:
         """Counts one request; `operation` and `result` (outcome()) for GraphQL ones."""
-        self.http.labels(route, str(status)).inc()
+        key = (route, status, operation, result)
+        children = self._children.get(key)
+        if children is None:  # labels() looks its child up each time: keep them per request kind
+            label = self.label(operation)
+            children = self._children[key] = (
+                self.http.labels(route, str(status)),
+                self.graphql.labels(label, result) if route == "graphql" else None,
+                self.latency.labels(label) if route == "graphql" else None,
+            )
+            if len(self._children) > 10_000:  # made-up paths do not grow it without bound
+                self._children.clear()
+        http, graphql, latency = children
+        http.inc()
         if status == 429:
             self.rate_limited.inc()
-        if route == "graphql":
-            label = self.label(operation)
-            self.graphql.labels(label, result).inc()
-            self.latency.labels(label).observe(seconds)
+        if graphql is not None and latency is not None:
+            graphql.inc()
+            latency.observe(seconds)

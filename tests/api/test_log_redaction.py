@@ -18,17 +18,14 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.logs import describe, format_exception, make_formatter
-from db.demo import CUSTOMERS, DEMO_USERS, INSTANCES
+from db.demo import CUSTOMERS, INSTANCES
+from tests.conftest import DEMO_PERSONAL_DATA
 
 pytestmark = pytest.mark.usefixtures("demo")
 
 EMAILS = [email for _, email, _ in CUSTOMERS]
-PERSONAL = [
-    *EMAILS,
-    *(hostname for _, hostname, _ in INSTANCES),
-    *(uid for uid, _, _ in INSTANCES),
-    *(name for _, _, name, _, _ in DEMO_USERS),
-]
+
+
 CAST_ON_THE_SERVER = "SELECT CAST(CAST(:email AS text) AS integer)"
 
 
@@ -117,7 +114,7 @@ async def test_a_run_of_requests_logs_no_personal_data_or_tokens(
     assert "DBAPIError: SQLSTATE 22P02" in logged  # the bad cast
     assert "SQLSTATE 23505" in logged  # the unique violation
     assert "billing.access" in logged
-    leaked = [value for value in [*PERSONAL, *tokens] if value in logged]
+    leaked = [value for value in [*DEMO_PERSONAL_DATA, *tokens] if value in logged]
     assert leaked == []
 
 
@@ -143,11 +140,12 @@ def test_emails_and_tokens_in_any_message_are_masked(output: io.StringIO, token:
     try:
         raise RuntimeError(f"no access for {EMAILS[0]} with {minted}")
     except RuntimeError:
-        log.exception("failed for %s", EMAILS[1])
+        log.exception("failed for %s", EMAILS[1], extra={"who": EMAILS[2]})
 
     logged = output.getvalue()
     assert "failed for <email>" in logged
     assert "RuntimeError: no access for <email> with <token>" in logged
     assert EMAILS[0] not in logged
     assert EMAILS[1] not in logged
+    assert EMAILS[2] not in logged
     assert minted not in logged
