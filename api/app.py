@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -15,11 +17,13 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from api.access import AccessLog
 from api.collector import scheduled_collection
 from api.database import DatabaseError, check_migrated, check_reachable
 from api.graphiql import ASSET_ROUTE, DEFAULT_ASSETS_DIR, local_graphiql
 from api.headers import HeaderLimit, SecurityHeaders
 from api.licenses import LicenseKeys
+from api.metrics import Metrics
 from api.settings import ConfigError, Settings
 from api.view import BillingGraphQL
 from db.engine import make_read_sessionmaker, make_sessionmaker
@@ -66,7 +70,7 @@ def create_app(
     assets_dir: Path = DEFAULT_ASSETS_DIR,
     dispose_engine: bool = True,
 ) -> Starlette:
-    """The app serving /graphql, /healthz, /readyz and GraphiQL's files.
+    """The app serving /graphql, /healthz, /readyz, /metrics and GraphiQL's files.
 
     `sessionmaker` defaults to one on `engine`, and query operations then read without a
     transaction; tests pass one bound to a rolled-back connection, used for everything.
@@ -97,6 +101,21 @@ def create_app(
             return JSONResponse({"status": "unavailable", "reason": str(error)}, status_code=503)
         return JSONResponse({"status": "ready"})
 
+    metrics = Metrics(engine) if settings.metrics else None
+
+    async def metrics_page(request: Request) -> Response:
+        assert metrics is not None
+        if settings.metrics_token is not None:
+            expected = f"Bearer {settings.metrics_token.get_secret_value()}".encode()
+            given = request.headers.get("authorization", "").encode()
+            if not hmac.compare_digest(given, expected):
+                return JSONResponse(
+                    {"error": "a bearer token (BILLING_METRICS_TOKEN) is needed"},
+                    status_code=401,
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
     async def asset(request: Request) -> Response:
         path = page.files.get(request.path_params["path"]) if page else None
         if path is None:
@@ -118,8 +137,10 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route(ASSET_ROUTE + "/{path:path}", asset),
+            *([Route("/metrics", metrics_page)] if metrics else []),
         ],
         middleware=[
+            Middleware(AccessLog, metrics=metrics),
             Middleware(SecurityHeaders),
             Middleware(HeaderLimit, max_bytes=settings.max_header_bytes),
             *http_middleware(settings),
@@ -132,10 +153,12 @@ def served_app() -> Starlette:
     """The app `billing serve` runs in each worker process: settings from the environment
     (the command has put the database's URL there), an engine of the worker's own."""
     from api.clock import SystemClock
+    from api.logs import configure_logging
     from api.settings import load_settings
     from db.engine import make_engine
 
     settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
     if settings.database_url is None:
         raise ConfigError("DATABASE_URL: `billing serve` sets it for its workers")
     engine = make_engine(

@@ -16,6 +16,7 @@ from api.auth import InvalidToken, mint_token
 from api.clock import SystemClock
 from api.database import DatabaseError, check_migrated, check_reachable, embedded_database_url
 from api.graphiql import AssetsError
+from api.logs import configure_logging
 from api.settings import ConfigError, Settings, load_settings
 from db.engine import make_engine, make_sessionmaker, upgrade
 from resolvers.principal import Role
@@ -61,6 +62,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         http="h11",
         h11_max_incomplete_event_size=settings.max_header_bytes,
         server_header=False,
+        # our own logging (api.logs) in every worker, and our own access line (api.access)
+        log_config=None,
+        access_log=False,
     )
 
 
@@ -337,9 +341,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         settings = load_settings() if getattr(args, "needs_settings", True) else None
         if settings is not None:
-            logging.basicConfig(
-                level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-            )
+            configure_logging(settings.log_level, settings.log_format)
         run(settings, args)
     except (ConfigError, DatabaseError, AssetsError, InvalidToken) as error:
         print(f"billing: error: {error}", file=sys.stderr)

@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # json: one JSON object a line; console: readable lines. Unset: console on a terminal,
+    # json otherwise (a service's output is read by a log collector)
+    log_format: Literal["json", "console"] | None = None
+    # Prometheus metrics at /metrics (an operator's endpoint: serve it only where operators
+    # reach it, or set the token, which Prometheus then sends as `Authorization: Bearer`)
+    metrics: bool = True
+    metrics_token: SecretStr | None = None
     jwt_issuer: str = "billing"
     jwt_audience: str = "billing-api"
     jwt_algorithms: list[str] = ["HS256"]

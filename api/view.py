@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
-import uuid
 from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
@@ -25,8 +23,10 @@ from strawberry.http.parse_content_type import parse_content_type
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
+from api.access import new_request_id
 from api.auth import InvalidToken, VerifiedTokens
 from api.graphiql import GraphiQLPage
+from api.logs import annotate, describe, request_fields
 from api.media import GRAPHQL_RESPONSE, request_error_status, response_media_type
 from api.outage import (
     is_aborted_transaction,
@@ -44,8 +44,6 @@ from resolvers.rates import RateLimited, RateLimits
 from schema.error_policy import public_error
 
 log = logging.getLogger("billing.http")
-
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 class BillingGraphQL(GraphQL[Context, None]):
@@ -89,7 +87,9 @@ class BillingGraphQL(GraphQL[Context, None]):
         except Exception as error:
             if not is_database_outage(error):
                 raise
-            log.warning("database unavailable [request %s]: %r", _request_id(request), error)
+            log.warning(
+                "database unavailable [request %s]: %s", _request_id(request), describe(error)
+            )
             response = _error_response(503, "SERVICE_UNAVAILABLE", _UNAVAILABLE, request)
         if response.headers.get("content-type") == "application/json" and (
             response_media_type(request.headers.get("accept")) == GRAPHQL_RESPONSE
@@ -103,6 +103,7 @@ class BillingGraphQL(GraphQL[Context, None]):
         request_id = _request_id(request)
         try:
             principal = self._principal(request)
+            annotate(role=principal.role.value if principal.role else "anonymous")
         except InvalidToken as error:
             log.info("refused token [request %s]: %s", request_id, error)
             return JSONResponse(
@@ -224,6 +225,7 @@ class BillingGraphQL(GraphQL[Context, None]):
                 )
             name = request_data.operation_name
             kind = next((k for n, k in operations if name is None or n == name), None)
+            annotate(operation=name if name is not None or not operations else operations[0][0])
             # a query only reads: its session needs no transaction (db.engine)
             context.session.reads_only = kind is OperationType.QUERY
         return await super().execute_single(
@@ -234,6 +236,7 @@ class BillingGraphQL(GraphQL[Context, None]):
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         if result.errors:
+            annotate(errors=len(result.errors))
             # fields that shared the session of a cancelled statement fail after it (25P02)
             request.state.timed_out = any(
                 e.original_error is not None and is_query_timeout(e.original_error)
@@ -262,13 +265,13 @@ class BillingGraphQL(GraphQL[Context, None]):
         request_id = request.state.request_id
         original = error.original_error
         if original is not None and is_database_outage(original):
-            log.warning("database unavailable [request %s]: %r", request_id, original)
+            log.warning("database unavailable [request %s]: %s", request_id, describe(original))
             request.state.database_unavailable = True
             request.state.connection_lost |= is_connection_lost(original)
             return _driver_error(error, _UNAVAILABLE, "SERVICE_UNAVAILABLE", request_id)
         if original is not None and is_query_timeout(original):
             # the statement timeout is a backstop: worth a look, but the caller's to fix
-            log.warning("statement timeout [request %s]: %r", request_id, original)
+            log.warning("statement timeout [request %s]: %s", request_id, describe(original))
             return _driver_error(error, _TIMED_OUT, "QUERY_TIMEOUT", request_id)
         if original is not None and request.state.timed_out and is_aborted_transaction(original):
             return _driver_error(error, _TIMED_OUT_BEFORE, "QUERY_TIMEOUT", request_id)
@@ -311,8 +314,11 @@ def _driver_error(error: GraphQLError, message: str, code: str, request_id: str)
 
 
 def _request_id(request: Request) -> str:
-    supplied = request.headers.get("x-request-id", "")
-    return supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+    """The id api.access gave the request (or, without that middleware, one of its own)."""
+    fields = request_fields.get()
+    if fields is not None:
+        return cast(str, fields["request_id"])
+    return new_request_id(request.headers.get("x-request-id"))
 
 
 def _error_response(status: int, code: str, message: str, request: Request) -> Response:

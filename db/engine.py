@@ -51,6 +51,8 @@ def make_engine(
         # connection is run again by the view (api.view), on a fresh one
         pool_pre_ping=False,
         connect_args={"server_settings": server_settings},
+        # errors show the statement, never its values (e-mails, hostnames, keys): api.logs
+        hide_parameters=True,
     )
 
 

@@ -3,7 +3,10 @@ migrated with alembic; each test inside a transaction that is rolled back."""
 
 from __future__ import annotations
 
+import io
+import logging
 import os
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -23,12 +26,21 @@ from api.app import create_app
 from api.auth import mint_token
 from api.database import embedded_database_url
 from api.licenses import generate_keys
+from api.logs import make_formatter
 from api.settings import Settings, load_settings
-from db.demo import load_demo_data
+from db.demo import CUSTOMERS, DEMO_USERS, INSTANCES, load_demo_data
 from db.engine import make_engine, upgrade
 from resolvers.principal import Role
 
 ROOT = Path(__file__).resolve().parent.parent
+# what no log line may hold: the demo customers' e-mails, hostnames, instance ids, users' names
+DEMO_PERSONAL_DATA = [
+    *(email for _, email, _ in CUSTOMERS),
+    *(hostname for _, hostname, _ in INSTANCES),
+    *(uid for uid, _, _ in INSTANCES),
+    *(name for _, _, name, _, _ in DEMO_USERS),
+]
+_JWT = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+")
 TODAY = date(2026, 3, 15)
 JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 
@@ -231,3 +243,24 @@ def count_statements(engine: AsyncEngine) -> Callable[[], Any]:
             event.remove(engine.sync_engine, "before_cursor_execute", before)
 
     return counting
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _run_log_scan() -> Iterator[None]:
+    """The whole run's log as the service writes it (api.logs, JSON; the service's own
+    loggers from INFO, the others' from WARNING): at the end it must hold none of
+    DEMO_PERSONAL_DATA and no token (tests/api/test_log_redaction.py makes the hard cases)."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(make_formatter("json"))
+    ours = logging.getLogger("billing")
+    level = ours.level
+    logging.getLogger().addHandler(handler)
+    ours.setLevel(logging.INFO)
+    yield
+    logging.getLogger().removeHandler(handler)
+    ours.setLevel(level)
+    logged = stream.getvalue()
+    leaked = [value for value in DEMO_PERSONAL_DATA if value in logged] + _JWT.findall(logged)
+    assert "billing.access" in logged
+    assert leaked == [], f"logged: {leaked[:5]}"

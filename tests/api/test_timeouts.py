@@ -76,6 +76,7 @@ def test_billing_serve_gives_its_engine_the_statement_timeout_and_a_fixed_pool(
     engines: list[dict[str, Any]] = []
     monkeypatch.setattr("db.engine.make_engine", lambda url, **kwargs: engines.append(kwargs))
     monkeypatch.setattr("api.app.create_app", lambda *args, **kwargs: None)
+    monkeypatch.setattr("api.logs.configure_logging", lambda *args: None)  # the test run's stays
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:9/nothing")
     monkeypatch.setenv("BILLING_JWT_SECRET", "s" * 40)
     monkeypatch.setenv("BILLING_STATEMENT_TIMEOUT_MS", "2500")
