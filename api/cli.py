@@ -240,11 +240,9 @@ def _customer_id(raw: str) -> int:
 
 
 def cmd_export_schema(settings: Settings | None, args: argparse.Namespace) -> None:
-    from strawberry.printer import print_schema
+    from schema.build import schema_sdl
 
-    from schema.build import schema
-
-    text = print_schema(schema) + "\n"
+    text = schema_sdl()
     if args.output == "-":
         sys.stdout.write(text)
     else:

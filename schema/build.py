@@ -85,3 +85,14 @@ def build_schema() -> strawberry.Schema:
 
 
 schema = build_schema()
+
+
+def schema_sdl() -> str:
+    """The schema as SDL, with its `schema {}` block: strawberry leaves the block out when
+    the roots have their default names, and tools that read the file (graphql-js
+    `buildSchema`, codegen, relay-compiler) would then take the object type `Subscription`
+    for a subscription root."""
+    from strawberry.printer import print_schema
+
+    roots = "schema {\n  query: Query\n  mutation: Mutation\n}\n\n"
+    return roots + print_schema(schema) + "\n"

@@ -2,11 +2,17 @@
 
 from pathlib import Path
 
-from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLInterfaceType, GraphQLObjectType
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    build_schema,
+)
 from strawberry.printer import print_schema
 
 from billing import errors as domain
-from schema.build import schema
+from schema.build import schema, schema_sdl
 from schema.errors import ERROR_TYPES, user_error
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -14,9 +20,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_committed_schema_graphql_is_current() -> None:
     committed = (ROOT / "schema.graphql").read_text()
-    assert committed == print_schema(schema) + "\n", (
-        "schema.graphql is stale: run `make schema` and commit it"
-    )
+    assert committed == schema_sdl(), "schema.graphql is stale: run `make schema` and commit it"
+    assert print_schema(schema) in committed
+
+
+def test_the_committed_file_has_no_subscription_root() -> None:
+    """Read as tools read it (graphql-core's `build_schema`, like graphql-js's), the file
+    has our two roots, and the object type named Subscription is just an object type."""
+    built = build_schema((ROOT / "schema.graphql").read_text())
+    assert built.query_type is not None
+    assert built.mutation_type is not None
+    assert (built.query_type.name, built.mutation_type.name) == ("Query", "Mutation")
+    assert built.subscription_type is None
+    assert "Subscription" in built.type_map
 
 
 def test_every_type_field_and_argument_is_described() -> None:
