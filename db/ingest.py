@@ -108,15 +108,16 @@ async def sources_by_key(
 async def upsert_namespaces(
     session: AsyncSession, *, paths: list[str], names: list[str], source_gitlab_ids: list[int]
 ) -> dict[str, int]:
-    """Top-level groups: rename the namespace of a known group, else insert (or adopt an
-    existing namespace row with that path). Returns {path: namespace id}."""
+    """Top-level groups: rename the namespace of a known top-level group, else insert (or
+    adopt an existing namespace row with that path): a subgroup made top-level gets its own
+    namespace. Returns {path: namespace id}."""
     await _run(
         session,
         """
         UPDATE namespace n SET path = x.path, name = x.name
         FROM unnest(CAST(:paths AS text[]), CAST(:names AS text[]),
                     CAST(:gitlab_ids AS bigint[])) AS x(path, name, gitlab_id)
-        JOIN source s ON s.kind = 'group' AND s.gitlab_id = x.gitlab_id
+        JOIN source s ON s.kind = 'group' AND s.gitlab_id = x.gitlab_id AND s.parent_id IS NULL
         WHERE n.id = s.namespace_id AND (n.path, n.name) IS DISTINCT FROM (x.path, x.name)
         """,
         paths=paths,
