@@ -91,3 +91,81 @@ async def users_reaching_sources(session: AsyncSession, source_ids: Sequence[int
         ids=list(source_ids),
     )
     return [row[0] for row in rows]
+
+
+async def subtrees(
+    session: AsyncSession, *, kinds: Sequence[str], gitlab_ids: Sequence[int]
+) -> list[int]:
+    """Ids of these stored sources and all their descendants (those not stored are skipped:
+    removing what is gone already removes nothing)."""
+    rows = await _run(
+        session,
+        """
+        WITH RECURSIVE tree AS (
+            SELECT s.id, 0 AS depth FROM source s
+            JOIN unnest(CAST(:kinds AS text[]), CAST(:gitlab_ids AS bigint[]))
+                 AS x(kind, gitlab_id) ON s.kind = x.kind AND s.gitlab_id = x.gitlab_id
+            UNION ALL
+            SELECT c.id, t.depth + 1 FROM tree t JOIN source c ON c.parent_id = t.id
+            WHERE t.depth < :max_depth
+        )
+        SELECT DISTINCT id FROM tree
+        """,
+        kinds=list(kinds),
+        gitlab_ids=list(gitlab_ids),
+        max_depth=_MAX_DEPTH,
+    )
+    return [row[0] for row in rows]
+
+
+async def delete_sources(session: AsyncSession, source_ids: Sequence[int]) -> int:
+    """Delete these sources (whole subtrees: see `subtrees`) with their memberships and every
+    group share they give or receive. Returns how many sources went."""
+    ids = list(source_ids)
+    await _run(session, "DELETE FROM membership WHERE source_id = ANY(:ids)", ids=ids)
+    await _run(
+        session,
+        "DELETE FROM group_share WHERE shared_group_id = ANY(:ids) OR target_source_id = ANY(:ids)",
+        ids=ids,
+    )
+    return len(await _run(session, "DELETE FROM source WHERE id = ANY(:ids) RETURNING id", ids=ids))
+
+
+async def delete_memberships_of_users(session: AsyncSession, user_ids: Sequence[int]) -> None:
+    await _run(session, "DELETE FROM membership WHERE user_id = ANY(:ids)", ids=list(user_ids))
+
+
+async def delete_users(session: AsyncSession, user_ids: Sequence[int]) -> int:
+    """Delete users (their memberships and seats gone already): nothing of them is kept, so
+    their username is free and their name and email erased. Seat counts of past days are
+    counts, kept in `seat_snapshot` and the subscriptions' peaks."""
+    rows = await _run(
+        session, "DELETE FROM gitlab_user WHERE id = ANY(:ids) RETURNING id", ids=list(user_ids)
+    )
+    return len(rows)
+
+
+async def members_of(session: AsyncSession, source_ids: Sequence[int]) -> list[int]:
+    rows = await _run(
+        session,
+        "SELECT DISTINCT user_id FROM membership WHERE source_id = ANY(:ids)",
+        ids=list(source_ids),
+    )
+    return [row[0] for row in rows]
+
+
+async def delete_group_shares(
+    session: AsyncSession, *, shared_group_ids: Sequence[int], target_source_ids: Sequence[int]
+) -> int:
+    rows = await _run(
+        session,
+        """
+        DELETE FROM group_share gs
+        USING unnest(CAST(:shared AS bigint[]), CAST(:targets AS bigint[])) AS x(shared, target)
+        WHERE gs.shared_group_id = x.shared AND gs.target_source_id = x.target
+        RETURNING gs.id
+        """,
+        shared=list(shared_group_ids),
+        targets=list(target_source_ids),
+    )
+    return len(rows)

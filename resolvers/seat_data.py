@@ -387,50 +387,45 @@ async def remove_memberships(context: Context, keys: Sequence[MembershipKey]) ->
     return BatchResult(len(keys), changed, len(namespaces))
 
 
+ShareKey = tuple[int, SourceKind, int]  # invited group, target kind, target (GitLab ids)
+
+
+async def resolve_shares(
+    session: AsyncSession, keys: Sequence[ShareKey], problems: Problems
+) -> tuple[list[int], list[int]]:
+    """Our ids of each share's invited group and target; every unknown one, and a group
+    invited into itself, is a problem (raised)."""
+    groups = await ingest.sources_by_key(session, ["group"] * len(keys), [k[0] for k in keys])
+    targets = await ingest.sources_by_key(
+        session, [kind.value for _, kind, _ in keys], [k[2] for k in keys]
+    )
+    for index, (shared, kind, target) in enumerate(keys):
+        if ("group", shared) not in groups:
+            problems.add(index, "sharedGroupId", ErrorCode.UNKNOWN_SOURCE, f"No group {shared}.")
+        if (kind.value, target) not in targets:
+            problems.add(index, "targetId", ErrorCode.UNKNOWN_SOURCE, f"No {kind.value} {target}.")
+        elif kind is SourceKind.GROUP and target == shared:
+            problems.add(
+                index, "targetId", ErrorCode.INVALID_VALUE, "A group cannot be invited into itself."
+            )
+    problems.raise_if_any()
+    return (
+        [groups["group", shared][0] for shared, _, _ in keys],
+        [targets[kind.value, target][0] for _, kind, target in keys],
+    )
+
+
 async def upsert_group_shares(context: Context, records: Sequence[GroupShareRecord]) -> BatchResult:
     problems = authorize_batch(context, len(records))
     for index, record in enumerate(records):
         problems.one_of(index, "role", record.role, ROLES)
-    problems.unique(
-        records, lambda r: (r.shared_group_gitlab_id, r.target_kind, r.target_gitlab_id), "targetId"
-    )
+    keys = [(r.shared_group_gitlab_id, r.target_kind, r.target_gitlab_id) for r in records]
+    problems.unique(keys, lambda k: k, "targetId")
     async with context.transaction() as session:
-        groups = await ingest.sources_by_key(
-            session, ["group"] * len(records), [r.shared_group_gitlab_id for r in records]
-        )
-        targets = await ingest.sources_by_key(
-            session, [r.target_kind.value for r in records], [r.target_gitlab_id for r in records]
-        )
-        for index, record in enumerate(records):
-            if ("group", record.shared_group_gitlab_id) not in groups:
-                problems.add(
-                    index,
-                    "sharedGroupId",
-                    ErrorCode.UNKNOWN_SOURCE,
-                    f"No group {record.shared_group_gitlab_id}.",
-                )
-            if (record.target_kind.value, record.target_gitlab_id) not in targets:
-                problems.add(
-                    index,
-                    "targetId",
-                    ErrorCode.UNKNOWN_SOURCE,
-                    f"No {record.target_kind.value} {record.target_gitlab_id}.",
-                )
-            elif (
-                record.target_kind is SourceKind.GROUP
-                and record.target_gitlab_id == record.shared_group_gitlab_id
-            ):
-                problems.add(
-                    index,
-                    "targetId",
-                    ErrorCode.INVALID_VALUE,
-                    "A group cannot be invited into itself.",
-                )
-        problems.raise_if_any()
-        target_ids = [targets[r.target_kind.value, r.target_gitlab_id][0] for r in records]
+        shared_ids, target_ids = await resolve_shares(session, keys, problems)
         changed = await ingest.upsert_group_shares(
             session,
-            shared_group_ids=[groups["group", r.shared_group_gitlab_id][0] for r in records],
+            shared_group_ids=shared_ids,
             target_source_ids=target_ids,
             access_levels=[int(ROLES[r.role]) for r in records],
             expires_on=[r.expires_on for r in records],
