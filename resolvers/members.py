@@ -131,6 +131,10 @@ class MemberSeat:
     memberships: list[ReachingMembership]
     excludes_guests: bool
 
+    @property
+    def seat_user(self) -> SeatUser:
+        return SeatUser(UserState(self.user.state), UserType(self.user.user_type))
+
 
 async def explain_member(
     context: Context, namespace: Namespace, username: str

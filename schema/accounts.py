@@ -181,6 +181,7 @@ class Namespace(relay.Node):
                 seat.memberships,
                 excludes_guests=seat.excludes_guests,
                 today=info.context.clock.today(),
+                user=seat.seat_user,
             ),
         )
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any, TypeAlias
 import strawberry
 from strawberry import relay
 
-from billing.seats import AccessLevel, Reason, membership_reasons
+from billing.seats import AccessLevel, Reason, SeatUser, membership_reasons, user_reasons
 from billing.seats import MembershipType as DomainMembershipType
 from billing.seats import UserState as DomainUserState
 from billing.seats import UserType as DomainUserType
@@ -92,17 +92,30 @@ class MembershipDetail:
     access_request: bool = strawberry.field(description="A request for access not yet granted.")
     expires_on: datetime.date | None = strawberry.field(description="When it ends, if it does.")
     joined_at: datetime.datetime = strawberry.field(description="When the user joined.")
-    takes_seat: bool = strawberry.field(description="Whether this membership counts for a seat.")
-    reasons: list[SeatReason] = strawberry.field(description="Why it does not count, if not.")
+    takes_seat: bool = strawberry.field(
+        description="Whether this membership counts for a seat: only if its user takes one"
+        " (not blocked, not a bot, ...) and it is itself active, accepted, not expired and"
+        " above the roles that take no seat."
+    )
+    reasons: list[SeatReason] = strawberry.field(
+        description="Why it does not count, if not: its user's reasons and its own."
+    )
 
 
 def membership_details(
-    held: list[ReachingMembership], *, excludes_guests: bool, today: datetime.date
+    held: list[ReachingMembership],
+    *,
+    excludes_guests: bool,
+    today: datetime.date,
+    user: SeatUser | None = None,
 ) -> list[MembershipDetail]:
+    """`user`: the member, whose own reasons (blocked, a bot, ...) apply to every membership;
+    None for a billable member, who has none."""
     details = []
+    of_user = user_reasons(user) if user is not None else set()
     for m in held:
         seat = members.seat_membership(m)
-        why = membership_reasons(seat, excludes_guests=excludes_guests, today=today)
+        why = of_user | membership_reasons(seat, excludes_guests=excludes_guests, today=today)
         details.append(
             MembershipDetail(
                 source_kind=m.source_kind,

@@ -193,6 +193,18 @@ async def test_member_says_whether_and_why(
     assert seat["user"] == {"username": username}
 
 
+async def test_a_blocked_users_memberships_take_no_seat_for_the_users_reason(
+    gql: GraphQL, world: str
+) -> None:
+    seat = data(await gql(MEMBER, {"username": "dave"}, token=world))["namespace"]["member"]
+    assert (seat["isBillable"], seat["reasons"]) == (False, ["USER_BLOCKED"])
+    assert [(m["sourcePath"], m["takesSeat"], m["reasons"]) for m in seat["memberships"]] == [
+        ("acme/backend/api", False, ["USER_BLOCKED"])
+    ]
+    bot = data(await gql(MEMBER, {"username": "carol-bot"}, token=world))["namespace"]["member"]
+    assert [(m["takesSeat"], m["reasons"]) for m in bot["memberships"]] == [(False, ["BOT"])]
+
+
 async def test_member_through_an_invited_group(gql: GraphQL, world: str) -> None:
     share = {"sharedGroupId": 300, "targetKind": "PROJECT", "targetId": 200, "role": "reporter"}
     await push(gql, SHARES, [share], world)
