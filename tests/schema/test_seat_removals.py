@@ -246,30 +246,44 @@ async def test_over_1000_removals_are_refused(gql: GraphQL, world: str) -> None:
     assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "records"}
 
 
-async def test_removals_are_set_based(gql: GraphQL, world: str, count_statements: Any) -> None:
+async def test_transfers_and_removals_are_set_based(
+    gql: GraphQL, world: str, count_statements: Any
+) -> None:
+    sources = mutation("sourcesUpsert", "SourceInput")
+    shares = mutation("groupSharesUpsert", "GroupShareInput")
+
     async def statements(first: int, count: int) -> int:
         users = [
             {"id": first + i, "username": f"u{first + i}", "name": "U", "state": "active"}
             for i in range(count)
         ]
-        await push(gql, USERS, users, world)
-        await push(
-            gql, MEMBERSHIPS, [member(u["id"], "GROUP", BACKEND, "guest") for u in users], world
-        )
+        ids = [u["id"] for u in users]
         groups = [
-            {"kind": "GROUP", "id": first + i, "fullPath": f"g{first + i}", "name": "G"}
-            for i in range(count)
+            {"kind": "GROUP", "id": i, "fullPath": f"g{i}", "name": "G", "parentId": None}
+            for i in ids
         ]
-        await push(gql, mutation("sourcesUpsert", "SourceInput"), groups, world)
+        invited = [
+            {"sharedGroupId": i, "targetKind": "PROJECT", "targetId": API, "role": "guest"}
+            for i in ids
+        ]
+        await push(gql, USERS, users, world)
+        await push(gql, sources, groups, world)
+        await push(gql, MEMBERSHIPS, [member(i, "GROUP", i, "developer") for i in ids], world)
+        await push(gql, shares, invited, world)
+        moved = [{**g, "fullPath": f"acme/backend/g{g['id']}", "parentId": BACKEND} for g in groups]
         with count_statements() as counted:
-            assert (await push(gql, USERS_REMOVE, [{"id": u["id"]} for u in users], world))[
+            assert (await push(gql, sources, moved, world))["changed"] == count
+            uninvited = [{k: v for k, v in r.items() if k != "role"} for r in invited]
+            assert (await push(gql, SHARES_REMOVE, uninvited[: count // 3], world))[
+                "changed"
+            ] == count // 3
+            assert (await push(gql, USERS_REMOVE, [{"id": i} for i in ids], world))[
                 "changed"
             ] == count
-            assert (
-                await push(
-                    gql, SOURCES_REMOVE, [{"kind": "GROUP", "id": g["id"]} for g in groups], world
-                )
-            )["changed"] == count
+            removed = await push(
+                gql, SOURCES_REMOVE, [{"kind": "GROUP", "id": i} for i in ids], world
+            )
+            assert removed["changed"] == count
         return counted.n
 
     assert await statements(10_000, 3) == await statements(20_000, 300)
