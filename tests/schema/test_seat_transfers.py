@@ -184,3 +184,15 @@ async def test_a_group_moved_under_its_own_subgroup_is_refused(
     ]
     assert await row_counts(session) == before
     assert (await paths(session))[BACKEND] == ("acme/backend", "acme")
+
+
+async def test_a_top_level_group_moved_under_another_leaves_its_namespace_empty(
+    gql: GraphQL, world: str, session: AsyncSession
+) -> None:
+    assert await seats(session, "contractors") == {"members": ["erin"], "peak": 1}
+    moved = await push(gql, SOURCES, [group(CONTRACTORS, "acme-labs/contractors", LABS)], world)
+    assert (moved["changed"], moved["namespacesRecounted"]) == (1, 2)
+    # the namespace stays (it may hold subscriptions), with no one in it
+    assert await seats(session, "contractors") == {"members": [], "peak": 1}
+    assert await seats(session, "acme-labs") == {"members": ["erin"], "peak": 1}
+    assert (await seats(session, "acme"))["members"] == ["alice", "bob", "carol", "dave", "erin"]
