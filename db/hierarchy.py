@@ -42,12 +42,13 @@ async def group_ancestry(
 
 
 async def carry_descendants(
-    session: AsyncSession, *, kinds: list[str], gitlab_ids: list[int]
+    session: AsyncSession, *, kinds: list[str], gitlab_ids: list[int], changed: list[int]
 ) -> list[tuple[int, int, int]]:
-    """Give the descendants of these (just written) sources that are not themselves among
-    them their ancestor's namespace and a path under its path (GitLab moves a subgroup's
-    subgroups and projects with it). Returns (source id, old namespace id, new namespace id)
-    of each descendant that changed."""
+    """Give the descendants of the sources whose path or namespace just `changed` (ids), other
+    than the batch's own sources (`kinds`, `gitlab_ids`: they carry what was pushed), their
+    ancestor's namespace and a path under its path (GitLab moves a subgroup's subgroups and
+    projects with it). Returns (source id, old namespace id, new namespace id) of each
+    descendant that changed."""
     rows = await _run(
         session,
         """
@@ -58,6 +59,7 @@ async def carry_descendants(
         ),
         tree AS (
             SELECT id, namespace_id, CAST(full_path AS text), 0 AS depth FROM batch
+            WHERE id = ANY(:changed)
             UNION ALL
             SELECT c.id, t.namespace_id,
                    t.full_path || '/' || regexp_replace(c.full_path, '^.*/', ''), t.depth + 1
@@ -72,6 +74,7 @@ async def carry_descendants(
         """,
         kinds=kinds,
         gitlab_ids=gitlab_ids,
+        changed=changed,
         max_depth=_MAX_DEPTH,
     )
     return [(source, old, new) for source, old, new in rows]

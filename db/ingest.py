@@ -157,8 +157,10 @@ async def upsert_sources(
     full_paths: list[str],
     namespace_ids: list[int],
     parent_gitlab_ids: list[int | None],
-) -> int:
-    """Insert or update groups and projects, then point each at its parent group."""
+) -> tuple[int, list[int]]:
+    """Insert or update groups and projects, then point each at its parent group. Returns
+    how many changed, and the ids of those whose path or namespace changed (their
+    descendants follow: `db.hierarchy.carry_descendants`)."""
     changed = await _run(
         session,
         """
@@ -191,7 +193,8 @@ async def upsert_sources(
         gitlab_ids=gitlab_ids,
         parents=parent_gitlab_ids,
     )
-    return len({row[0] for row in changed} | {row[0] for row in reparented})
+    moved = [row[0] for row in changed]
+    return len(set(moved) | {row[0] for row in reparented}), moved
 
 
 async def upsert_memberships(

@@ -219,7 +219,7 @@ async def upsert_sources(context: Context, records: Sequence[SourceRecord]) -> B
         targets = [
             namespace_ids[roots[i]] if i in roots else stored_roots[i] for i in range(len(records))
         ]
-        changed = await ingest.upsert_sources(
+        changed, rewritten = await ingest.upsert_sources(
             session,
             kinds=[r.kind.value for r in records],
             gitlab_ids=[r.gitlab_id for r in records],
@@ -231,6 +231,7 @@ async def upsert_sources(context: Context, records: Sequence[SourceRecord]) -> B
             session,
             kinds=[r.kind.value for r in records],
             gitlab_ids=[r.gitlab_id for r in records],
+            changed=rewritten,
         )
         moves = [
             (before[r.kind.value, r.gitlab_id][0], before[r.kind.value, r.gitlab_id][1], target)
