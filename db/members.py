@@ -99,20 +99,33 @@ async def billable_members_page(
     source = _MEMBER.join(_USER, _USER.c.id == user) if with_users else _MEMBER
     query = select(*columns).select_from(source).where(_MEMBER.c.namespace_id == namespace_id)
     if search:
-        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(
-            or_(
-                _MEMBER.c.username.ilike(pattern),
-                _MEMBER.c.name.ilike(pattern),
-                _MEMBER.c.public_email.ilike(pattern),
-            )
-        )
+        query = query.where(_matching(search))
     if after is not None:
         position = tuple_(sort, user)
         query = query.where(position < after if descending else position > after)
     order = (sort.desc(), user.desc()) if descending else (sort.asc(), user.asc())
     rows = await session.execute(query.order_by(*order).limit(limit))
     return [_member_record(row, with_users) for row in rows.all()]
+
+
+def _matching(search: str) -> Any:
+    """Members whose username, name or public email contains `search` (case-insensitive)."""
+    pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return or_(
+        _MEMBER.c.username.ilike(pattern),
+        _MEMBER.c.name.ilike(pattern),
+        _MEMBER.c.public_email.ilike(pattern),
+    )
+
+
+async def count_matching_members(session: AsyncSession, namespace_id: int, search: str) -> int:
+    """How many of the namespace's billable members match `search`, in one statement."""
+    query = (
+        select(func.count())
+        .select_from(_MEMBER)
+        .where(_MEMBER.c.namespace_id == namespace_id, _matching(search))
+    )
+    return int((await session.execute(query)).scalar_one())
 
 
 def _member_record(values: Sequence[Any], with_user: bool) -> MemberRecord:

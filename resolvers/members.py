@@ -23,6 +23,7 @@ from db.members import (
     MemberTotals,
     ReachingMembership,
     billable_members_page,
+    count_matching_members,
     member_totals,
     user_by_username,
 )
@@ -86,6 +87,19 @@ async def billable_members(
             search=search,
             with_users=with_users,
         )
+
+
+async def count_billable_members(
+    context: Context, namespace: Namespace, *, search: str | None
+) -> int:
+    """How many members `billable_members` pages through: without a search, the maintained
+    count (no statement); with one, how many match it (one statement)."""
+    assert namespace.id is not None
+    search = search_term(search)
+    if not search:
+        return namespace.seats_in_use
+    async with context.db() as session:
+        return await count_matching_members(session, namespace.id, search)
 
 
 async def excludes_guests(context: Context, namespace_id: int) -> bool:

@@ -157,7 +157,7 @@ class Namespace(relay.Node):
             search=search,
             with_users=selects(info, "edges", "node", "user"),
         )
-        return billable_member_connection(rows, limit, sort)
+        return billable_member_connection(rows, limit, sort, namespace=self.row, search=search)
 
     @strawberry.field(
         description="Whether this user takes a seat here, and every reason why not. Null for"

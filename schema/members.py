@@ -197,10 +197,26 @@ class BillableMemberEdge:
 class BillableMemberConnection:
     edges: list[BillableMemberEdge] = strawberry.field(description="The members of this page.")
     page_info: relay.PageInfo = strawberry.field(description="Where this page ends.")
+    namespace: strawberry.Private[tables.Namespace]
+    search: strawberry.Private[str | None]
+
+    @strawberry.field(
+        description="How many members there are in all pages: without `search`, the"
+        " namespace's seats in use (GitLab's X-Total); with it, how many match it."
+    )
+    async def total_count(self, info: Info) -> int:
+        return await members.count_billable_members(
+            info.context, self.namespace, search=self.search
+        )
 
 
 def billable_member_connection(
-    rows: list[MemberRecord], limit: int, sort: DomainMemberSort
+    rows: list[MemberRecord],
+    limit: int,
+    sort: DomainMemberSort,
+    *,
+    namespace: tables.Namespace,
+    search: str | None,
 ) -> BillableMemberConnection:
     """A connection from up to `limit + 1` rows; the extra row, if any, only tells that there
     is a next page. Only the first and last rows' cursors are encoded here."""
@@ -209,6 +225,8 @@ def billable_member_connection(
     return BillableMemberConnection(
         edges=[BillableMemberEdge(sort=sort, node=BillableMember.of(row)) for row in page],
         page_info=page_info(ends, len(rows) > limit),
+        namespace=namespace,
+        search=search,
     )
 
 

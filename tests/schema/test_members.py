@@ -455,3 +455,29 @@ async def test_preview_is_batched(gql: GraphQL, world: str, count_statements: An
         return counted.n
 
     assert await statements(2) == await statements(40)
+
+
+TOTAL = """query($search: String, $total: Boolean!) { namespace(path: "acme") {
+  billableMembers(first: 1, search: $search) {
+    totalCount @include(if: $total) edges { node { username } } } } }"""
+
+
+@pytest.mark.parametrize(("search", "total"), [(None, 2), ("", 2), ("ALI", 1), ("zzz", 0)])
+async def test_total_count_of_all_pages(
+    gql: GraphQL, world: str, search: str | None, total: int
+) -> None:
+    body = await gql(TOTAL, {"search": search, "total": True}, token=world)
+    members = data(body)["namespace"]["billableMembers"]
+    assert (members["totalCount"], len(members["edges"])) == (total, min(total, 1))
+
+
+async def test_total_count_without_search_is_the_maintained_count(
+    gql: GraphQL, world: str, count_statements: Any
+) -> None:
+    async def statements(search: str | None, total: bool) -> int:
+        with count_statements() as counted:
+            data(await gql(TOTAL, {"search": search, "total": total}, token=world))
+        return counted.n
+
+    assert await statements(None, True) == await statements(None, False)
+    assert await statements("b", True) == await statements("b", False) + 1
