@@ -195,6 +195,11 @@ async def user_by_username(session: AsyncSession, username: str) -> GitlabUser |
     return (await session.execute(query)).scalar_one_or_none()
 
 
+async def user_by_gitlab_id(session: AsyncSession, gitlab_id: int) -> GitlabUser | None:
+    query = select(GitlabUser).where(col(GitlabUser.gitlab_id) == gitlab_id)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
 async def users_by_username_or_email(
     session: AsyncSession, usernames: Sequence[str], emails: Sequence[str]
 ) -> list[GitlabUser]:

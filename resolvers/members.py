@@ -25,6 +25,7 @@ from db.members import (
     billable_members_page,
     count_matching_members,
     member_totals,
+    user_by_gitlab_id,
     user_by_username,
 )
 from db.snapshots import snapshot_history
@@ -151,14 +152,25 @@ class MemberSeat:
 
 
 async def explain_member(
-    context: Context, namespace: Namespace, username: str
+    context: Context,
+    namespace: Namespace,
+    *,
+    username: str | None = None,
+    gitlab_id: int | None = None,
 ) -> MemberSeat | None:
-    """Whether `username` takes a seat in the namespace and every reason why not; None when
-    no such user is known, or when a customer asks about someone without a membership
-    reaching the namespace (a customer cannot tell the two apart)."""
+    """Whether the user named by `username` or by GitLab user id (exactly one) takes a seat
+    in the namespace and every reason why not; None when no such user is known, or when a
+    customer asks about someone without a membership reaching the namespace (a customer
+    cannot tell the two apart)."""
     assert namespace.id is not None
+    if (username is None) == (gitlab_id is None):
+        raise BadUserInput("Give either `username` or `userId`.", "userId")
     async with context.db() as session:
-        found = await user_by_username(session, username)
+        if username is not None:
+            found = await user_by_username(session, username)
+        else:
+            assert gitlab_id is not None
+            found = await user_by_gitlab_id(session, gitlab_id)
     # the memberships are read for an unknown username too (user id 0 holds none), so that a
     # hidden user and an unknown one cost the same statements
     held = await memberships(context, namespace.id, (found.id or 0) if found else 0)

@@ -160,15 +160,23 @@ class Namespace(relay.Node):
         return billable_member_connection(rows, limit, sort, namespace=self.row, search=search)
 
     @strawberry.field(
-        description="Whether this user takes a seat here, and every reason why not. Null for"
-        " an unknown username and, for customers, for anyone without a membership here."
+        description="Whether this user (by username or GitLab user id: give one) takes a seat"
+        " here, and every reason why not. Null for an unknown user and, for customers, for"
+        " anyone without a membership here."
     )
     async def member(
         self,
         info: Info,
-        username: Annotated[str, strawberry.argument(description="The user's username.")],
+        username: Annotated[
+            str | None, strawberry.argument(description="The user's username.")
+        ] = None,
+        user_id: Annotated[
+            int | None, strawberry.argument(description="The user's GitLab.com user id.")
+        ] = None,
     ) -> MemberSeat | None:
-        seat = await members.explain_member(info.context, self.row, username)
+        seat = await members.explain_member(
+            info.context, self.row, username=username, gitlab_id=user_id
+        )
         if seat is None:
             return None
         return MemberSeat(
