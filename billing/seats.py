@@ -167,6 +167,20 @@ def membership_reasons(
     return reasons
 
 
+def user_reasons(user: SeatUser) -> set[Reason]:
+    """Why this user takes no seat whatever their memberships (empty when they can take one).
+    No membership of theirs counts while this is not empty.
+
+    Example: an active human gives ``set()``; a blocked bot gives ``{USER_BLOCKED, BOT}``.
+    """
+    reasons = set()
+    if user.state in _STATE_REASONS:
+        reasons.add(_STATE_REASONS[user.state])
+    if user.user_type in _TYPE_REASONS:
+        reasons.add(_TYPE_REASONS[user.user_type])
+    return reasons
+
+
 def seat_decision(
     user: SeatUser,
     memberships: Iterable[SeatMembership],
@@ -180,11 +194,7 @@ def seat_decision(
     ``highest_access_level=DEVELOPER``; an active bot Owner is not, for ``(Reason.BOT,)``;
     a blocked Guest on Ultimate gives ``(USER_BLOCKED, GUEST_EXCLUDED)``.
     """
-    reasons: set[Reason] = set()
-    if user.state in _STATE_REASONS:
-        reasons.add(_STATE_REASONS[user.state])
-    if user.user_type in _TYPE_REASONS:
-        reasons.add(_TYPE_REASONS[user.user_type])
+    reasons = user_reasons(user)
     counting = []
     membership_problems: set[Reason] = set()
     for membership in memberships:

@@ -108,15 +108,16 @@ async def sources_by_key(
 async def upsert_namespaces(
     session: AsyncSession, *, paths: list[str], names: list[str], source_gitlab_ids: list[int]
 ) -> dict[str, int]:
-    """Top-level groups: rename the namespace of a known group, else insert (or adopt an
-    existing namespace row with that path). Returns {path: namespace id}."""
+    """Top-level groups: rename the namespace of a known top-level group, else insert (or
+    adopt an existing namespace row with that path): a subgroup made top-level gets its own
+    namespace. Returns {path: namespace id}."""
     await _run(
         session,
         """
         UPDATE namespace n SET path = x.path, name = x.name
         FROM unnest(CAST(:paths AS text[]), CAST(:names AS text[]),
                     CAST(:gitlab_ids AS bigint[])) AS x(path, name, gitlab_id)
-        JOIN source s ON s.kind = 'group' AND s.gitlab_id = x.gitlab_id
+        JOIN source s ON s.kind = 'group' AND s.gitlab_id = x.gitlab_id AND s.parent_id IS NULL
         WHERE n.id = s.namespace_id AND (n.path, n.name) IS DISTINCT FROM (x.path, x.name)
         """,
         paths=paths,
@@ -156,8 +157,10 @@ async def upsert_sources(
     full_paths: list[str],
     namespace_ids: list[int],
     parent_gitlab_ids: list[int | None],
-) -> int:
-    """Insert or update groups and projects, then point each at its parent group."""
+) -> tuple[int, list[int]]:
+    """Insert or update groups and projects, then point each at its parent group. Returns
+    how many changed, and the ids of those whose path or namespace changed (their
+    descendants follow: `db.hierarchy.carry_descendants`)."""
     changed = await _run(
         session,
         """
@@ -190,7 +193,8 @@ async def upsert_sources(
         gitlab_ids=gitlab_ids,
         parents=parent_gitlab_ids,
     )
-    return len({row[0] for row in changed} | {row[0] for row in reparented})
+    moved = [row[0] for row in changed]
+    return len(set(moved) | {row[0] for row in reparented}), moved
 
 
 async def upsert_memberships(

@@ -99,8 +99,7 @@ async def billable_members_page(
         statement = _PAGES[shape] = _page_statement(*shape)
     parameters: dict[str, Any] = {"namespace": namespace_id, "limit": limit}
     if search:
-        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        parameters["pattern"] = f"%{escaped}%"
+        parameters["pattern"] = _pattern(search)
     if after is not None:
         parameters["after_value"], parameters["after_user"] = after
     rows = await session.execute(statement, parameters)
@@ -120,20 +119,37 @@ def _page_statement(key: str, descending: bool, after: bool, search: bool, with_
         select(*columns).select_from(source).where(_MEMBER.c.namespace_id == bindparam("namespace"))
     )
     if search:
-        pattern: Any = bindparam("pattern")
-        query = query.where(
-            or_(
-                _MEMBER.c.username.ilike(pattern),
-                _MEMBER.c.name.ilike(pattern),
-                _MEMBER.c.public_email.ilike(pattern),
-            )
-        )
+        query = query.where(_matching(bindparam("pattern")))
     if after:
         position = tuple_(sort, user)
         cursor = tuple_(bindparam("after_value", type_=sort.type), bindparam("after_user"))
         query = query.where(position < cursor if descending else position > cursor)
     order = (sort.desc(), user.desc()) if descending else (sort.asc(), user.asc())
     return query.order_by(*order).limit(bindparam("limit"))
+
+
+def _pattern(search: str) -> str:
+    """The LIKE pattern of values containing `search` (its wildcards taken literally)."""
+    return "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _matching(pattern: Any) -> Any:
+    """Members whose username, name or public email matches `pattern` (case-insensitive)."""
+    return or_(
+        _MEMBER.c.username.ilike(pattern),
+        _MEMBER.c.name.ilike(pattern),
+        _MEMBER.c.public_email.ilike(pattern),
+    )
+
+
+async def count_matching_members(session: AsyncSession, namespace_id: int, search: str) -> int:
+    """How many of the namespace's billable members match `search`, in one statement."""
+    query = (
+        select(func.count())
+        .select_from(_MEMBER)
+        .where(_MEMBER.c.namespace_id == namespace_id, _matching(_pattern(search)))
+    )
+    return int((await session.execute(query)).scalar_one())
 
 
 def _member_record(values: Sequence[Any], with_user: bool) -> MemberRecord:
@@ -200,6 +216,11 @@ async def reaching_memberships(
 
 async def user_by_username(session: AsyncSession, username: str) -> GitlabUser | None:
     query = select(GitlabUser).where(col(GitlabUser.username) == username)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def user_by_gitlab_id(session: AsyncSession, gitlab_id: int) -> GitlabUser | None:
+    query = select(GitlabUser).where(col(GitlabUser.gitlab_id) == gitlab_id)
     return (await session.execute(query)).scalar_one_or_none()
 
 

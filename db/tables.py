@@ -273,11 +273,15 @@ class GitlabUser(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(_in("state", USER_STATES), name="state_known"),
         CheckConstraint(_in("user_type", USER_TYPES), name="user_type_known"),
+        # checked at commit, so one batch may swap two users' usernames
+        UniqueConstraint(
+            "username", name="gitlab_user_username_key", deferrable=True, initially="DEFERRED"
+        ),
     )
 
     id: int | None = _id()
     gitlab_id: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
-    username: str = Field(sa_column=Column(String(255), nullable=False, unique=True))
+    username: str = Field(sa_column=Column(String(255), nullable=False))
     name: str = Field(sa_column=Column(String(255), nullable=False))
     public_email: str | None = Field(default=None, sa_column=Column(String(320), nullable=True))
     state: str = Field(sa_column=Column(String(32), nullable=False))
@@ -297,6 +301,7 @@ class Source(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("kind", "gitlab_id"),
         CheckConstraint(_in("kind", SOURCE_KINDS), name="kind_known"),
+        Index("source_by_parent", "parent_id"),  # a moved or removed group's descendants
     )
 
     id: int | None = _id()

@@ -23,7 +23,9 @@ from db.members import (
     MemberTotals,
     ReachingMembership,
     billable_members_page,
+    count_matching_members,
     member_totals,
+    user_by_gitlab_id,
     user_by_username,
 )
 from db.snapshots import snapshot_history
@@ -88,6 +90,19 @@ async def billable_members(
         )
 
 
+async def count_billable_members(
+    context: Context, namespace: Namespace, *, search: str | None
+) -> int:
+    """How many members `billable_members` pages through: without a search, the maintained
+    count (no statement); with one, how many match it (one statement)."""
+    assert namespace.id is not None
+    search = search_term(search)
+    if not search:
+        return namespace.seats_in_use
+    async with context.db() as session:
+        return await count_matching_members(session, namespace.id, search)
+
+
 async def excludes_guests(context: Context, namespace_id: int) -> bool:
     """Whether guests are free in the namespace: its active subscription's plan says."""
     subscription = await context.loaders.active_subscription_by_namespace.load(namespace_id)
@@ -131,16 +146,31 @@ class MemberSeat:
     memberships: list[ReachingMembership]
     excludes_guests: bool
 
+    @property
+    def seat_user(self) -> SeatUser:
+        return SeatUser(UserState(self.user.state), UserType(self.user.user_type))
+
 
 async def explain_member(
-    context: Context, namespace: Namespace, username: str
+    context: Context,
+    namespace: Namespace,
+    *,
+    username: str | None = None,
+    gitlab_id: int | None = None,
 ) -> MemberSeat | None:
-    """Whether `username` takes a seat in the namespace and every reason why not; None when
-    no such user is known, or when a customer asks about someone without a membership
-    reaching the namespace (a customer cannot tell the two apart)."""
+    """Whether the user named by `username` or by GitLab user id (exactly one) takes a seat
+    in the namespace and every reason why not; None when no such user is known, or when a
+    customer asks about someone without a membership reaching the namespace (a customer
+    cannot tell the two apart)."""
     assert namespace.id is not None
+    if (username is None) == (gitlab_id is None):
+        raise BadUserInput("Give either `username` or `userId`.", "userId")
     async with context.db() as session:
-        found = await user_by_username(session, username)
+        if username is not None:
+            found = await user_by_username(session, username)
+        else:
+            assert gitlab_id is not None
+            found = await user_by_gitlab_id(session, gitlab_id)
     # the memberships are read for an unknown username too (user id 0 holds none), so that a
     # hidden user and an unknown one cost the same statements
     held = await memberships(context, namespace.id, (found.id or 0) if found else 0)

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.errors import ErrorCode, InvalidBatchError, RecordProblem
 from billing.seats import AccessLevel, MembershipState, SourceKind, UserState, UserType
-from db import ingest
+from db import hierarchy, ingest
 from resolvers.context import Context
 from resolvers.errors import Forbidden, Unauthenticated
 from resolvers.principal import Permission
@@ -156,9 +156,12 @@ async def upsert_users(context: Context, records: Sequence[UserRecord]) -> Batch
     problems.unique(records, lambda r: r.username, "username")
     async with context.transaction() as session:
         holders = await ingest.existing_usernames(session, [r.username for r in records])
+        # a username held by a user of this batch is free once the batch renames that user
+        # (the batch's usernames are unique), so renames may swap usernames
+        renamed = {r.gitlab_id for r in records}
         for index, user in enumerate(records):
             holder = holders.get(user.username)
-            if holder is not None and holder != user.gitlab_id:
+            if holder is not None and holder not in renamed:
                 problems.add(
                     index,
                     "username",
@@ -198,37 +201,13 @@ async def upsert_sources(context: Context, records: Sequence[SourceRecord]) -> B
     problems.unique(records, lambda r: (r.kind, r.gitlab_id), "id")
     _top_level_paths(records, problems)
     async with context.transaction() as session:
-        in_batch = {r.gitlab_id: r for r in records if r.kind is SourceKind.GROUP}
-        parents = [r.parent_gitlab_id for r in records if r.parent_gitlab_id is not None]
-        stored = await ingest.sources_by_key(session, ["group"] * len(parents), parents)
-        roots: dict[int, str] = {}  # index -> top-level path, or namespace id via stored
-        stored_roots: dict[int, int] = {}
-        for index, source in enumerate(records):
-            seen: set[int] = set()
-            current = source
-            while current.parent_gitlab_id is not None and current.gitlab_id not in seen:
-                seen.add(current.gitlab_id)
-                parent = current.parent_gitlab_id
-                if parent in in_batch:
-                    current = in_batch[parent]
-                elif ("group", parent) in stored:
-                    stored_roots[index] = stored["group", parent][1]
-                    break
-                else:
-                    problems.add(
-                        index,
-                        "parentId",
-                        ErrorCode.UNKNOWN_SOURCE,
-                        f"No group {parent} is known or in this batch.",
-                    )
-                    break
-            else:
-                if current.parent_gitlab_id is not None:
-                    problems.add(
-                        index, "parentId", ErrorCode.INVALID_VALUE, "The parents form a cycle."
-                    )
-                else:
-                    roots[index] = current.full_path
+        before = await ingest.sources_by_key(
+            session, [r.kind.value for r in records], [r.gitlab_id for r in records]
+        )
+        stored = await hierarchy.group_ancestry(
+            session, [r.parent_gitlab_id for r in records if r.parent_gitlab_id is not None]
+        )
+        roots, stored_roots = _find_roots(records, stored, problems)
         problems.raise_if_any()
         top = [r for r in records if r.parent_gitlab_id is None]
         namespace_ids = await ingest.upsert_namespaces(
@@ -237,18 +216,82 @@ async def upsert_sources(context: Context, records: Sequence[SourceRecord]) -> B
             names=[r.name for r in top],
             source_gitlab_ids=[r.gitlab_id for r in top],
         )
-        changed = await ingest.upsert_sources(
+        targets = [
+            namespace_ids[roots[i]] if i in roots else stored_roots[i] for i in range(len(records))
+        ]
+        changed, rewritten = await ingest.upsert_sources(
             session,
             kinds=[r.kind.value for r in records],
             gitlab_ids=[r.gitlab_id for r in records],
             full_paths=[r.full_path for r in records],
-            namespace_ids=[
-                namespace_ids[roots[i]] if i in roots else stored_roots[i]
-                for i in range(len(records))
-            ],
+            namespace_ids=targets,
             parent_gitlab_ids=[r.parent_gitlab_id for r in records],
         )
-    return BatchResult(len(records), changed, 0)
+        carried = await hierarchy.carry_descendants(
+            session,
+            kinds=[r.kind.value for r in records],
+            gitlab_ids=[r.gitlab_id for r in records],
+            changed=rewritten,
+        )
+        moves = [
+            (before[r.kind.value, r.gitlab_id][0], before[r.kind.value, r.gitlab_id][1], target)
+            for r, target in zip(records, targets, strict=True)
+            if (r.kind.value, r.gitlab_id) in before
+        ] + carried
+        moved = [(source, old, new) for source, old, new in moves if old != new]
+        namespaces = sorted({old for _, old, _ in moved} | {new for _, _, new in moved})
+        if moved:
+            users = await hierarchy.users_reaching_sources(session, [s for s, _, _ in moved])
+            await ingest.refresh_seat_figures(
+                session, namespaces, today=context.clock.today(), user_ids=users
+            )
+    return BatchResult(len(records), changed + len(carried), len(namespaces))
+
+
+def _find_roots(
+    records: Sequence[SourceRecord],
+    stored: dict[int, tuple[int | None, int]],
+    problems: Problems,
+) -> tuple[dict[int, str], dict[int, int]]:
+    """Where each record ends up, walking up its parents as they will be once the batch is
+    applied (the batch's groups over the stored ones): {index: top-level path} for those
+    under a top-level group of the batch, {index: namespace id} for those under a stored one.
+    A parent chain that comes back to where it started (moving a group under its own
+    subgroup) is a cycle."""
+    in_batch = {r.gitlab_id: r for r in records if r.kind is SourceKind.GROUP}
+    roots: dict[int, str] = {}
+    stored_roots: dict[int, int] = {}
+    for index, source in enumerate(records):
+        seen = {source.gitlab_id} if source.kind is SourceKind.GROUP else set()
+        top_path: str | None = source.full_path
+        top_namespace: int | None = None
+        parent = source.parent_gitlab_id
+        while parent is not None:
+            if parent in seen:
+                problems.add(
+                    index, "parentId", ErrorCode.INVALID_VALUE, "The parents form a cycle."
+                )
+                break
+            seen.add(parent)
+            if parent in in_batch:
+                top_path, top_namespace = in_batch[parent].full_path, None
+                parent = in_batch[parent].parent_gitlab_id
+            elif parent in stored:
+                top_path, (parent, top_namespace) = None, stored[parent]
+            else:
+                problems.add(
+                    index,
+                    "parentId",
+                    ErrorCode.UNKNOWN_SOURCE,
+                    f"No group {parent} is known or in this batch.",
+                )
+                break
+        else:
+            if top_namespace is not None:
+                stored_roots[index] = top_namespace
+            elif top_path is not None:
+                roots[index] = top_path
+    return roots, stored_roots
 
 
 def _top_level_paths(records: Sequence[SourceRecord], problems: Problems) -> None:
@@ -345,50 +388,45 @@ async def remove_memberships(context: Context, keys: Sequence[MembershipKey]) ->
     return BatchResult(len(keys), changed, len(namespaces))
 
 
+ShareKey = tuple[int, SourceKind, int]  # invited group, target kind, target (GitLab ids)
+
+
+async def resolve_shares(
+    session: AsyncSession, keys: Sequence[ShareKey], problems: Problems
+) -> tuple[list[int], list[int]]:
+    """Our ids of each share's invited group and target; every unknown one, and a group
+    invited into itself, is a problem (raised)."""
+    groups = await ingest.sources_by_key(session, ["group"] * len(keys), [k[0] for k in keys])
+    targets = await ingest.sources_by_key(
+        session, [kind.value for _, kind, _ in keys], [k[2] for k in keys]
+    )
+    for index, (shared, kind, target) in enumerate(keys):
+        if ("group", shared) not in groups:
+            problems.add(index, "sharedGroupId", ErrorCode.UNKNOWN_SOURCE, f"No group {shared}.")
+        if (kind.value, target) not in targets:
+            problems.add(index, "targetId", ErrorCode.UNKNOWN_SOURCE, f"No {kind.value} {target}.")
+        elif kind is SourceKind.GROUP and target == shared:
+            problems.add(
+                index, "targetId", ErrorCode.INVALID_VALUE, "A group cannot be invited into itself."
+            )
+    problems.raise_if_any()
+    return (
+        [groups["group", shared][0] for shared, _, _ in keys],
+        [targets[kind.value, target][0] for _, kind, target in keys],
+    )
+
+
 async def upsert_group_shares(context: Context, records: Sequence[GroupShareRecord]) -> BatchResult:
     problems = authorize_batch(context, len(records))
     for index, record in enumerate(records):
         problems.one_of(index, "role", record.role, ROLES)
-    problems.unique(
-        records, lambda r: (r.shared_group_gitlab_id, r.target_kind, r.target_gitlab_id), "targetId"
-    )
+    keys = [(r.shared_group_gitlab_id, r.target_kind, r.target_gitlab_id) for r in records]
+    problems.unique(keys, lambda k: k, "targetId")
     async with context.transaction() as session:
-        groups = await ingest.sources_by_key(
-            session, ["group"] * len(records), [r.shared_group_gitlab_id for r in records]
-        )
-        targets = await ingest.sources_by_key(
-            session, [r.target_kind.value for r in records], [r.target_gitlab_id for r in records]
-        )
-        for index, record in enumerate(records):
-            if ("group", record.shared_group_gitlab_id) not in groups:
-                problems.add(
-                    index,
-                    "sharedGroupId",
-                    ErrorCode.UNKNOWN_SOURCE,
-                    f"No group {record.shared_group_gitlab_id}.",
-                )
-            if (record.target_kind.value, record.target_gitlab_id) not in targets:
-                problems.add(
-                    index,
-                    "targetId",
-                    ErrorCode.UNKNOWN_SOURCE,
-                    f"No {record.target_kind.value} {record.target_gitlab_id}.",
-                )
-            elif (
-                record.target_kind is SourceKind.GROUP
-                and record.target_gitlab_id == record.shared_group_gitlab_id
-            ):
-                problems.add(
-                    index,
-                    "targetId",
-                    ErrorCode.INVALID_VALUE,
-                    "A group cannot be invited into itself.",
-                )
-        problems.raise_if_any()
-        target_ids = [targets[r.target_kind.value, r.target_gitlab_id][0] for r in records]
+        shared_ids, target_ids = await resolve_shares(session, keys, problems)
         changed = await ingest.upsert_group_shares(
             session,
-            shared_group_ids=[groups["group", r.shared_group_gitlab_id][0] for r in records],
+            shared_group_ids=shared_ids,
             target_source_ids=target_ids,
             access_levels=[int(ROLES[r.role]) for r in records],
             expires_on=[r.expires_on for r in records],

@@ -158,18 +158,26 @@ class Namespace(relay.Node):
             search=search,
             with_users=selects(info, "edges", "node", "user"),
         )
-        return billable_member_connection(rows, limit, sort)
+        return billable_member_connection(rows, limit, sort, namespace=self.row, search=search)
 
     @strawberry.field(
-        description="Whether this user takes a seat here, and every reason why not. Null for"
-        " an unknown username and, for customers, for anyone without a membership here."
+        description="Whether this user (by username or GitLab user id: give one) takes a seat"
+        " here, and every reason why not. Null for an unknown user and, for customers, for"
+        " anyone without a membership here."
     )
     async def member(
         self,
         info: Info,
-        username: Annotated[str, strawberry.argument(description="The user's username.")],
+        username: Annotated[
+            str | None, strawberry.argument(description="The user's username.")
+        ] = None,
+        user_id: Annotated[
+            int | None, strawberry.argument(description="The user's GitLab.com user id.")
+        ] = None,
     ) -> MemberSeat | None:
-        seat = await members.explain_member(info.context, self.row, username)
+        seat = await members.explain_member(
+            info.context, self.row, username=username, gitlab_id=user_id
+        )
         if seat is None:
             return None
         return MemberSeat(
@@ -182,6 +190,7 @@ class Namespace(relay.Node):
                 seat.memberships,
                 excludes_guests=seat.excludes_guests,
                 today=info.context.clock.today(),
+                user=seat.seat_user,
             ),
         )
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeAlias, TypeVar
 import strawberry
 from strawberry import relay
 
-from billing.seats import AccessLevel, Reason, membership_reasons
+from billing.seats import AccessLevel, Reason, SeatUser, membership_reasons, user_reasons
 from billing.seats import MembershipType as DomainMembershipType
 from billing.seats import UserState as DomainUserState
 from billing.seats import UserType as DomainUserType
@@ -106,17 +106,30 @@ class MembershipDetail:
     access_request: bool = strawberry.field(description="A request for access not yet granted.")
     expires_on: datetime.date | None = strawberry.field(description="When it ends, if it does.")
     joined_at: datetime.datetime = strawberry.field(description="When the user joined.")
-    takes_seat: bool = strawberry.field(description="Whether this membership counts for a seat.")
-    reasons: list[SeatReason] = strawberry.field(description="Why it does not count, if not.")
+    takes_seat: bool = strawberry.field(
+        description="Whether this membership counts for a seat: only if its user takes one"
+        " (not blocked, not a bot, ...) and it is itself active, accepted, not expired and"
+        " above the roles that take no seat."
+    )
+    reasons: list[SeatReason] = strawberry.field(
+        description="Why it does not count, if not: its user's reasons and its own."
+    )
 
 
 def membership_details(
-    held: list[ReachingMembership], *, excludes_guests: bool, today: datetime.date
+    held: list[ReachingMembership],
+    *,
+    excludes_guests: bool,
+    today: datetime.date,
+    user: SeatUser | None = None,
 ) -> list[MembershipDetail]:
+    """`user`: the member, whose own reasons (blocked, a bot, ...) apply to every membership;
+    None for a billable member, who has none."""
     details = []
+    of_user = user_reasons(user) if user is not None else set()
     for m in held:
         seat = members.seat_membership(m)
-        why = membership_reasons(seat, excludes_guests=excludes_guests, today=today)
+        why = of_user | membership_reasons(seat, excludes_guests=excludes_guests, today=today)
         details.append(
             MembershipDetail(
                 source_kind=m.source_kind,
@@ -198,10 +211,26 @@ class BillableMemberEdge:
 class BillableMemberConnection:
     edges: list[BillableMemberEdge] = strawberry.field(description="The members of this page.")
     page_info: relay.PageInfo = strawberry.field(description="Where this page ends.")
+    namespace: strawberry.Private[tables.Namespace]
+    search: strawberry.Private[str | None]
+
+    @strawberry.field(
+        description="How many members there are in all pages: without `search`, the"
+        " namespace's seats in use (GitLab's X-Total); with it, how many match it."
+    )
+    async def total_count(self, info: Info) -> int:
+        return await members.count_billable_members(
+            info.context, self.namespace, search=self.search
+        )
 
 
 def billable_member_connection(
-    rows: list[MemberRecord], limit: int, sort: DomainMemberSort
+    rows: list[MemberRecord],
+    limit: int,
+    sort: DomainMemberSort,
+    *,
+    namespace: tables.Namespace,
+    search: str | None,
 ) -> BillableMemberConnection:
     """A connection from up to `limit + 1` rows; the extra row, if any, only tells that there
     is a next page. Only the first and last rows' cursors are encoded here."""
@@ -210,6 +239,8 @@ def billable_member_connection(
     return BillableMemberConnection(
         edges=[BillableMemberEdge(sort=sort, node=BillableMember.of(row)) for row in page],
         page_info=page_info(ends, len(rows) > limit),
+        namespace=namespace,
+        search=search,
     )
 
 

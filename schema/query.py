@@ -26,6 +26,7 @@ from schema.input_limits import ListAtMost
 from schema.invoices import AuditEvent, Invoice
 from schema.licenses import LicenseMutation, LicenseQuery
 from schema.seat_data import SeatDataMutation
+from schema.seat_removals import SeatRemovalMutation
 from schema.subscriptions import SubscriptionMutation
 from schema.usage import UsageMutation
 
@@ -177,7 +178,9 @@ class Query(CatalogQuery, LicenseQuery, AnalyticsQuery):
 
 
 @strawberry.type(description="Change data. Each mutation runs in its own transaction.")
-class Mutation(SeatDataMutation, SubscriptionMutation, LicenseMutation, UsageMutation):
+class Mutation(
+    SeatDataMutation, SeatRemovalMutation, SubscriptionMutation, LicenseMutation, UsageMutation
+):
     pass
 
 

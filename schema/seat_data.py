@@ -82,11 +82,15 @@ class MembershipInput(MembershipKeyInput):
     )
 
 
-@strawberry.input(description="A group invited into a group or project.")
-class GroupShareInput:
+@strawberry.input(description="Which group share: a group invited into a group or project.")
+class GroupShareKeyInput:
     shared_group_id: int = strawberry.field(description="GitLab.com id of the invited group.")
     target_kind: SourceKind = strawberry.field(description="GROUP or PROJECT invited into.")
     target_id: int = strawberry.field(description="GitLab.com id of the group or project.")
+
+
+@strawberry.input(description="A group invited into a group or project.")
+class GroupShareInput(GroupShareKeyInput):
     role: str = strawberry.field(description="Highest role the share grants. " + _ROLE)
     expires_on: datetime.date | None = strawberry.field(
         default=None, description="The day the share ends, if it does."
@@ -141,7 +145,7 @@ BatchWriteResult = Annotated[
 ]
 
 
-async def _apply(call: Awaitable[seat_data.BatchResult]) -> BatchWriteResult:
+async def apply_batch(call: Awaitable[seat_data.BatchResult]) -> BatchWriteResult:
     try:
         return BatchWriteSuccess.of(await call)
     except BillingError as error:
@@ -171,7 +175,7 @@ class SeatDataMutation:
             )
             for r in input.records
         ]
-        return await _apply(seat_data.upsert_users(info.context, records))
+        return await apply_batch(seat_data.upsert_users(info.context, records))
 
     @strawberry.mutation(description="Create or update groups and projects.")
     async def sources_upsert(
@@ -181,7 +185,7 @@ class SeatDataMutation:
             seat_data.SourceRecord(r.kind, r.id, r.full_path, r.name, r.parent_id)
             for r in input.records
         ]
-        return await _apply(seat_data.upsert_sources(info.context, records))
+        return await apply_batch(seat_data.upsert_sources(info.context, records))
 
     @strawberry.mutation(description="Create or update memberships; seat figures follow.")
     async def memberships_upsert(
@@ -201,7 +205,7 @@ class SeatDataMutation:
             )
             for r in input.records
         ]
-        return await _apply(seat_data.upsert_memberships(info.context, records))
+        return await apply_batch(seat_data.upsert_memberships(info.context, records))
 
     @strawberry.mutation(description="Remove memberships; seat figures follow.")
     async def memberships_remove(
@@ -210,7 +214,7 @@ class SeatDataMutation:
         input: Annotated[MembershipsRemoveInput, _BATCH],
     ) -> BatchWriteResult:
         keys = [_key(r) for r in input.records]
-        return await _apply(seat_data.remove_memberships(info.context, keys))
+        return await apply_batch(seat_data.remove_memberships(info.context, keys))
 
     @strawberry.mutation(description="Create or update group shares; seat figures follow.")
     async def group_shares_upsert(
@@ -224,4 +228,4 @@ class SeatDataMutation:
             )
             for r in input.records
         ]
-        return await _apply(seat_data.upsert_group_shares(info.context, records))
+        return await apply_batch(seat_data.upsert_group_shares(info.context, records))

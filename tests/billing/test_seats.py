@@ -17,6 +17,7 @@ from billing.seats import (
     count_billable,
     seat_decision,
     seat_figures,
+    user_reasons,
 )
 
 TODAY = date(2026, 3, 15)
@@ -121,6 +122,24 @@ def test_seat_decision(
     decision = seat_decision(user, memberships, excludes_guests=excludes_guests, today=TODAY)
     assert decision.reasons == reasons
     assert decision.billable is (reasons == ())
+
+
+@pytest.mark.parametrize(
+    ("user", "reasons"),
+    [
+        (SeatUser(UserState.ACTIVE, UserType.HUMAN), set()),
+        (SeatUser(UserState.BLOCKED, UserType.HUMAN), {Reason.USER_BLOCKED}),
+        (SeatUser(UserState.DEACTIVATED, UserType.HUMAN), {Reason.USER_DEACTIVATED}),
+        (SeatUser(UserState.ACTIVE, UserType.SERVICE_ACCOUNT), {Reason.SERVICE_ACCOUNT}),
+        (SeatUser(UserState.BANNED, UserType.BOT), {Reason.USER_BANNED, Reason.BOT}),
+    ],
+)
+def test_user_reasons_hold_for_every_membership(user: SeatUser, reasons: set[Reason]) -> None:
+    """A membership takes a seat only if its user does: the user's reasons are exactly those
+    that make even an Owner's active membership take none."""
+    assert user_reasons(user) == reasons
+    owner = seat_decision(user, [member(L.OWNER)], excludes_guests=False, today=TODAY)
+    assert set(owner.reasons) == reasons
 
 
 @pytest.mark.parametrize(

@@ -68,16 +68,23 @@ class GenShare:
 
 
 @st.composite
-def worlds(draw: st.DrawFn) -> dict[str, object]:
+def worlds(draw: st.DrawFn, min_sources: int = 2, min_memberships: int = 0) -> dict[str, object]:
     # sources 0..n-1: 0 is the top-level group of namespace A, 1 the top-level group of an
     # outside namespace B (whose groups get invited into A's hierarchy); the rest are
-    # subgroups and projects of either.
-    source_count = draw(st.integers(2, 6))
-    sources = [(0, SourceKind.GROUP, "A"), (1, SourceKind.GROUP, "B")] + [
-        (i, draw(st.sampled_from(list(SourceKind))), draw(st.sampled_from(["A", "B"])))
-        for i in range(2, source_count)
+    # subgroups and projects of either, each under an earlier group of its namespace.
+    # Entries: (index, kind, namespace, parent index or None).
+    source_count = draw(st.integers(min_sources, 6))
+    sources: list[tuple[int, SourceKind, str, int | None]] = [
+        (0, SourceKind.GROUP, "A", None),
+        (1, SourceKind.GROUP, "B", None),
     ]
-    user_count = draw(st.integers(1, 8))
+    for i in range(2, source_count):
+        ns = draw(st.sampled_from(["A", "B"]))
+        parents = [j for j, kind, n, _ in sources if kind is SourceKind.GROUP and n == ns]
+        sources.append(
+            (i, draw(st.sampled_from(list(SourceKind))), ns, draw(st.sampled_from(parents)))
+        )
+    user_count = draw(st.integers(max(1, min_memberships // 3), 8))
     users = [
         SeatUser(
             draw(mostly(UserState.ACTIVE, list(UserState))),
@@ -97,11 +104,12 @@ def worlds(draw: st.DrawFn) -> dict[str, object]:
                 access_request=mostly(False, [True]),
                 expires_on=DATES,
             ),
+            min_size=min_memberships,
             max_size=20,
             unique_by=lambda m: (m.user, m.source),
         )
     )
-    groups = [i for i, kind, _ in sources if kind is SourceKind.GROUP]
+    groups = [i for i, kind, _, _ in sources if kind is SourceKind.GROUP]
     shares = draw(
         st.lists(
             st.builds(
@@ -129,7 +137,7 @@ def worlds(draw: st.DrawFn) -> dict[str, object]:
 def pure_levels(world: dict[str, object]) -> dict[int, tuple[int, str]]:
     """Billable users (by index) with their highest counting role and how they hold it, by
     the pure rules."""
-    sources = {i: (kind, ns) for i, kind, ns in world["sources"]}  # type: ignore[attr-defined]
+    sources = {i: (kind, ns) for i, kind, ns, _ in world["sources"]}  # type: ignore[attr-defined]
     in_a = {i for i, (_, ns) in sources.items() if ns == "A"}
     by_user: dict[int, list[SeatMembership]] = defaultdict(list)
     for m in world["memberships"]:  # type: ignore[attr-defined]
@@ -209,11 +217,14 @@ async def sql_levels(session: AsyncSession, world: dict[str, object]) -> dict[in
             )
         )
     sources = {}
-    for i, kind, ns in world["sources"]:  # type: ignore[attr-defined]
+    for i, kind, ns, _ in world["sources"]:  # type: ignore[attr-defined]
         sources[i] = Source(
             kind=kind.value, gitlab_id=i, full_path=f"{ns}/{i}", namespace_id=namespaces[ns].id
         )
     session.add_all(sources.values())
+    await session.flush()
+    for i, _, _, parent in world["sources"]:  # type: ignore[attr-defined]
+        sources[i].parent_id = None if parent is None else sources[parent].id
     users = [
         GitlabUser(
             gitlab_id=i,

@@ -193,6 +193,18 @@ async def test_member_says_whether_and_why(
     assert seat["user"] == {"username": username}
 
 
+async def test_a_blocked_users_memberships_take_no_seat_for_the_users_reason(
+    gql: GraphQL, world: str
+) -> None:
+    seat = data(await gql(MEMBER, {"username": "dave"}, token=world))["namespace"]["member"]
+    assert (seat["isBillable"], seat["reasons"]) == (False, ["USER_BLOCKED"])
+    assert [(m["sourcePath"], m["takesSeat"], m["reasons"]) for m in seat["memberships"]] == [
+        ("acme/backend/api", False, ["USER_BLOCKED"])
+    ]
+    bot = data(await gql(MEMBER, {"username": "carol-bot"}, token=world))["namespace"]["member"]
+    assert [(m["takesSeat"], m["reasons"]) for m in bot["memberships"]] == [(False, ["BOT"])]
+
+
 async def test_member_through_an_invited_group(gql: GraphQL, world: str) -> None:
     share = {"sharedGroupId": 300, "targetKind": "PROJECT", "targetId": 200, "role": "reporter"}
     await push(gql, SHARES, [share], world)
@@ -443,3 +455,29 @@ async def test_preview_is_batched(gql: GraphQL, world: str, count_statements: An
         return counted.n
 
     assert await statements(2) == await statements(40)
+
+
+TOTAL = """query($search: String, $total: Boolean!) { namespace(path: "acme") {
+  billableMembers(first: 1, search: $search) {
+    totalCount @include(if: $total) edges { node { username } } } } }"""
+
+
+@pytest.mark.parametrize(("search", "total"), [(None, 2), ("", 2), ("ALI", 1), ("zzz", 0)])
+async def test_total_count_of_all_pages(
+    gql: GraphQL, world: str, search: str | None, total: int
+) -> None:
+    body = await gql(TOTAL, {"search": search, "total": True}, token=world)
+    members = data(body)["namespace"]["billableMembers"]
+    assert (members["totalCount"], len(members["edges"])) == (total, min(total, 1))
+
+
+async def test_total_count_without_search_is_the_maintained_count(
+    gql: GraphQL, world: str, count_statements: Any
+) -> None:
+    async def statements(search: str | None, total: bool) -> int:
+        with count_statements() as counted:
+            data(await gql(TOTAL, {"search": search, "total": total}, token=world))
+        return counted.n
+
+    assert await statements(None, True) == await statements(None, False)
+    assert await statements("b", True) == await statements("b", False) + 1

@@ -106,6 +106,37 @@ async def test_hidden_and_unknown_members_cost_the_same_statements(
     assert counts[0] == counts[1]
 
 
+MEMBER_BY_ID = MEMBER.replace("$username: String!", "$id: Int!").replace(
+    "member(username: $username)", "member(userId: $id)"
+)
+
+
+async def test_member_by_user_id_hides_like_by_username(
+    gql: GraphQL, tokens: dict[str, str], count_statements: Any
+) -> None:
+    # ada is GitLab user 1001 (globex's), alice user 1 (acme's)
+    counts, answers = [], []
+    for gitlab_id in [1001, UNKNOWN_ID]:
+        with count_statements() as counted:
+            answers.append(await gql(MEMBER_BY_ID, {"id": gitlab_id}, token=tokens["acme"]))
+        counts.append(counted.n)
+    assert counts[0] == counts[1]
+    assert answers[0] == answers[1] == {**answers[1], "data": {"namespace": {"member": None}}}
+    alice = data(await gql(MEMBER_BY_ID, {"id": 1}, token=tokens["acme"]))
+    assert alice["namespace"]["member"]["user"]["username"] == "alice"
+    ada = data(await gql(MEMBER_BY_ID, {"id": 1001}, token=tokens["gitlab"]))
+    assert ada["namespace"]["member"]["reasons"] == ["NO_MEMBERSHIP"]
+
+
+@pytest.mark.parametrize("arguments", ['username: "alice", userId: 1', ""], ids=["both", "neither"])
+async def test_member_takes_a_username_or_a_user_id(
+    gql: GraphQL, tokens: dict[str, str], arguments: str
+) -> None:
+    query = f'{{ namespace(path: "acme") {{ member({arguments}) {{ isBillable }} }} }}'
+    body = await gql(query.replace("member()", "member"), token=tokens["acme"])
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "userId"}
+
+
 @pytest.mark.parametrize("username", ["alice", "carol-bot", "dave"])
 async def test_own_members_stay_visible(
     gql: GraphQL, tokens: dict[str, str], username: str
