@@ -202,6 +202,29 @@ async def test_reads_without_a_transaction_see_each_statement_at_its_own_time(
         await engine.dispose()
 
 
+async def test_after_many_reads_a_write_on_the_same_connection_is_in_a_transaction(
+    make_database: Callable[..., Awaitable[str]],
+) -> None:
+    """The read sessions share the pool (`make_read_sessionmaker`): their AUTOCOMMIT is undone
+    when the connection goes back, so on a pool of one connection an ordinary session after
+    twenty reads still writes inside a transaction, and its rollback leaves nothing."""
+    engine = make_engine(await make_database(), pool_size=1, max_overflow=0)
+    try:
+        for _ in range(20):
+            async with make_read_sessionmaker(engine)() as session:
+                await session.execute(text("SELECT 1"))
+        async with make_sessionmaker(engine)() as session:
+            await session.execute(text("CREATE TABLE review_scratch (x int)"))
+            await session.execute(text("INSERT INTO review_scratch VALUES (1)"))
+            await session.rollback()
+        async with make_sessionmaker(engine)() as session:
+            found = await session.execute(text("SELECT to_regclass('review_scratch')"))
+            assert found.scalar_one() is None
+        assert engine.pool.checkedin() == 1  # type: ignore[attr-defined]  # one connection
+    finally:
+        await engine.dispose()
+
+
 @pytest.mark.parametrize("reads_only", [True, False])
 async def test_a_read_cancelled_mid_statement_does_not_break_the_next_one(
     make_database: Callable[..., Awaitable[str]], reads_only: bool
