@@ -22,11 +22,14 @@ from collections.abc import AsyncIterator
 async def scheduled_collection(interval: float | None) -> AsyncIterator[None]:
     """While inside: start-up frozen, and with an interval, collection every `interval`
     seconds instead of by allocations (None: CPython's own schedule). Restores the
-    collector on leaving."""
+    collector (and unfreezes) on leaving."""
     gc.collect()
     gc.freeze()
     if interval is None:
-        yield
+        try:
+            yield
+        finally:
+            gc.unfreeze()
         return
     was_enabled = gc.isenabled()
     gc.disable()
@@ -43,5 +46,6 @@ async def scheduled_collection(interval: float | None) -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        gc.unfreeze()
         if was_enabled:
             gc.enable()

@@ -330,7 +330,7 @@ def _error_response(status: int, code: str, message: str, request: Request) -> R
     )
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=64)
 def _operations(query: str, max_tokens: int) -> tuple[tuple[str | None, OperationType], ...]:
     """The document's operations: name (None for an anonymous one) and type; none when it
     does not parse (the schema reports why)."""

@@ -83,7 +83,7 @@ class RequestSession:
                 raise RequestFinished
             if self._broken and self._session is not None:
                 broken, self._session = self._session, None
-                await broken.close()
+                await asyncio.shield(broken.close())  # released even if this user is cancelled
             self._broken = False
             if self._session is None:
                 make = self.sessionmaker

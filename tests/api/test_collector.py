@@ -60,6 +60,7 @@ async def test_without_an_interval_cpython_collects_as_usual() -> None:
         garbage = cycle()
         gc.collect()
         assert garbage() is None
+    assert gc.get_freeze_count() == 0  # unfrozen on leaving
 
 
 @pytest.mark.parametrize(("interval_ms", "enabled"), [(250, False), (0, True)])
