@@ -149,7 +149,8 @@ async def price_next_term(
 
 
 def true_up_charge(subscription: Subscription, plan: Plan, price: Price) -> Charge:
-    """The annual true-up of the ending term: seats used above those paid, at full price.
+    """The annual true-up of the ending term: seats used above those paid, at full price (for
+    the days from an upgrade in the term, the days before having been settled by it).
     None with quarterly reconciliation (it charged as it went), or on free and trial plans."""
     if subscription.quarterly_reconciliation or subscription.trial or plan.code == FREE_PLAN:
         return Charge(price.currency, ())
@@ -158,6 +159,7 @@ def true_up_charge(subscription: Subscription, plan: Plan, price: Price) -> Char
         subscription.max_seats_used,
         Money(price.unit_amount, price.currency),
         Term(subscription.start_date, subscription.end_date),
+        since=subscription.plan_changed_on,
     )
 
 

@@ -36,8 +36,11 @@ async def restart_peak(
 ) -> None:
     """Once the (flushed) subscription is on its new plan, its peak restarts at the count of
     the change day under the new plan's rule: recounted for a namespace (and that day's peak
-    forgets what the old rule counted), the day's reports or the last count for an instance."""
-    subscription.plan_changed_on = on
+    forgets what the old rule counted), the day's reports or the last count for an instance.
+    An upgrade bought before the term starts (`on`, its start date, is after `today`) does not
+    split it: every day of the term is the new plan's, and the count the term starts with
+    (recorded before its start, under the new plan from today) counts for its first quarter."""
+    subscription.plan_changed_on = on if on <= today else None
     if subscription.namespace_id is not None:
         namespace = await session.get(Namespace, subscription.namespace_id)
         assert namespace is not None

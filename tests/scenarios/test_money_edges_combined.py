@@ -1,0 +1,173 @@
+"""Stories that combine the edges of a term: an upgrade followed by a renewal or a
+cancellation (and a job that missed the end date), and an upgrade bought before a future
+start date on a quarterly-reconciled subscription whose job only runs at the quarter's end."""
+
+from datetime import date
+from typing import Any
+
+from strawberry import relay
+
+from tests.helpers import data
+from tests.scenarios.conftest import NAMESPACE, Story
+from tests.scenarios.test_previews import members_preview, quote
+from tests.scenarios.test_term_ends import CANCEL, ending
+
+LINES = """lines { kind quantity amount { minorUnits } periodStart periodEnd
+                  fractionNumerator fractionDenominator }"""
+UPCOMING = f"""query($path: String!) {{ namespace(path: $path) {{ subscription {{
+  upcomingRenewal {{ date seats trueUp {{ minorUnits }} total {{ minorUnits }} {LINES} }}
+}} }} }}"""
+
+
+async def upcoming(story: Story) -> Any:
+    body = await story.gql(UPCOMING, {"path": NAMESPACE}, token=story.customer)
+    return data(body)["namespace"]["subscription"]["upcomingRenewal"]
+
+
+def line(kind: str, quantity: int, amount: int, period: tuple[str, str], fraction: str) -> Any:
+    numerator, denominator = (int(n) for n in fraction.split("/"))
+    return {
+        "kind": kind,
+        "quantity": quantity,
+        "amount": {"minorUnits": amount},
+        "periodStart": period[0],
+        "periodEnd": period[1],
+        "fractionNumerator": numerator,
+        "fractionDenominator": denominator,
+    }
+
+
+async def premium_over_then_ultimate(story: Story) -> None:
+    """2026-03-15: 10 developers, 10 Premium seats for 2026-03-15..2027-03-15 (365 days,
+    3480.00); 2 more developers join that day (12 used, 2 over). 2026-09-15: upgrade to
+    Ultimate, 184 days used on Premium and 181 left."""
+    story.on(date(2026, 3, 15))
+    await story.members(10)
+    await story.buy(plan="premium", seats=10)
+    await story.members(12)
+    story.on(date(2026, 9, 15))
+    upgraded = await story.change_plan("ultimate")
+    # TRUE_UP  2 x 348.00 x 184/365   =   350.8603 ->   350.86 (Premium's part of the term)
+    # CREDIT -(10 x 348.00 x 181/365)  = -1725.6986 -> -1725.70
+    # CHARGE  10 x 1188.00 x 181/365   =  5891.1781 ->  5891.18
+    assert [(x["kind"], x["amount"]["minorUnits"]) for x in upgraded["invoice"]["lines"]] == [
+        ("TRUE_UP", 35086),
+        ("PLAN_CHANGE_CREDIT", -172570),
+        ("PLAN_CHANGE_CHARGE", 589118),
+    ]
+    figures = await story.subscription()
+    assert (figures["seats"], figures["seatsInUse"], figures["maxSeatsUsed"]) == (10, 12, 12)
+
+
+# Ultimate's part of the term, 2026-09-15..2027-03-15: the 2 seats still over are owed for it,
+# 2 x 1188.00 x 181/365 = 1178.2356 -> 1178.24 (not 2 x 1188.00 = 2376.00 for the whole term,
+# whose first 184 days the upgrade's invoice settled at the Premium price)
+ULTIMATE_PART = ("2026-09-15", "2027-03-15")
+TRUE_UP_AFTER_UPGRADE = line("TRUE_UP", 2, 117824, ULTIMATE_PART, "181/365")
+
+
+async def test_the_true_up_after_an_upgrade_covers_the_new_plans_days_only(story: Story) -> None:
+    await premium_over_then_ultimate(story)
+
+    # 2026-10-01: one more developer would be one more seat over, owed for Ultimate's part of
+    # the term at the true-up: 1 x 1188.00 x 181/365 = 589.1178 -> 589.12 on 2027-03-15;
+    # buying it now: 1 x 1188.00 x 165/365 = 537.0411 -> 537.04
+    story.on(date(2026, 10, 1))
+    preview = await members_preview(story, 1)
+    assert preview["charge"] == quote("2027-03-15", "TRUE_UP", 1, 58912, ULTIMATE_PART, "181/365")
+    assert preview["buyNow"] == quote(
+        "2026-10-01", "SEATS", 1, 53704, ("2026-10-01", "2027-03-15"), "165/365"
+    )
+
+    # the projected renewal: the true-up of Ultimate's part, and 12 Ultimate seats
+    # (12 x 1188.00 = 14256.00) for 2027-03-15..2028-03-15
+    projected = await upcoming(story)
+    assert (projected["date"], projected["seats"]) == ("2027-03-15", 12)
+    assert projected["trueUp"] == {"minorUnits": 117824}
+    assert projected["lines"][0] == TRUE_UP_AFTER_UPGRADE
+    assert projected["total"] == {"minorUnits": 117824 + 1425600}
+
+    # 2027-03-15: the job renews exactly as projected; run again that day, it does nothing
+    await story.run_daily(date(2027, 3, 15))
+    await story.run_daily(date(2027, 3, 15))
+    assert await story.invoices() == [
+        ("INV-2026-000001", "2026-03-15", [("purchase", 10, 348000)]),
+        (
+            "INV-2026-000002",
+            "2026-09-15",
+            [
+                ("true_up", 2, 35086),
+                ("plan_change_credit", 10, -172570),
+                ("plan_change_charge", 10, 589118),
+            ],
+        ),
+        ("INV-2027-000001", "2027-03-15", [("true_up", 2, 117824), ("renewal", 12, 1425600)]),
+    ]
+
+
+async def test_an_upgraded_then_cancelled_term_pays_once_when_the_job_catches_up(
+    story: Story,
+) -> None:
+    await premium_over_then_ultimate(story)
+
+    # 2026-10-01: Acme cancels; the end date will charge Ultimate's part of the overage
+    story.on(date(2026, 10, 1))
+    cancelled = await ending(story, CANCEL)
+    assert cancelled["chargeAtEnd"]["date"] == "2027-03-15"
+    assert cancelled["chargeAtEnd"]["total"] == {"minorUnits": 117824}
+    assert await upcoming(story) is None
+
+    # the job misses the end date and runs on 2027-03-20: the term expired on 2027-03-15
+    # with its one TRUE_UP; a second run that day does nothing more
+    report = await story.run_daily(date(2027, 3, 20))
+    assert [x for x in report.done if "subscription" in x] == [
+        f"subscription {_id(story)}: expired on 2027-03-15: invoice INV-2027-000001 for 1178.24 USD"
+    ]
+    report = await story.run_daily(date(2027, 3, 20))
+    assert [x for x in report.done if "subscription" in x] == []
+    invoices = await story.invoices()
+    assert invoices[-1] == ("INV-2027-000001", "2027-03-20", [("true_up", 2, 117824)])
+    assert len(invoices) == 3
+    assert (await story.subscription())["status"] == "EXPIRED"
+
+
+def _id(story: Story) -> int:
+    assert story.subscription_id is not None
+    return int(relay.from_base64(story.subscription_id)[1])
+
+
+async def test_an_upgrade_before_a_future_start_counts_the_first_day_at_quarter_1(
+    story: Story,
+) -> None:
+    # 2026-11-16: 10 developers; Acme buys 10 Premium seats reconciled quarterly for
+    # 2026-12-01..2027-12-01: 10 x 348.00 = 3480.00
+    story.on(date(2026, 11, 16))
+    await story.members(10)
+    await story.buy(plan="premium", seats=10, startDate="2026-12-01", quarterlyReconciliation=True)
+    # 2026-11-25: upgrade to Ultimate before the start: the whole term is Ultimate's, no day
+    # was used on Premium (no TRUE_UP line). -(10 x 348.00) and 10 x 1188.00
+    story.on(date(2026, 11, 25))
+    upgraded = await story.change_plan("ultimate")
+    assert [(x["kind"], x["amount"]["minorUnits"]) for x in upgraded["invoice"]["lines"]] == [
+        ("PLAN_CHANGE_CREDIT", -348000),
+        ("PLAN_CHANGE_CHARGE", 1188000),
+    ]
+    # 2026-11-28: 2 more developers; the term starts on 2026-12-01 with 12 and stays there
+    story.on(date(2026, 11, 28))
+    await story.members(12)
+
+    # the job runs next at the end of quarter 1, 2027-03-01 (twice): quarter 1 peaked at 12,
+    # 2 over, charged for 3 quarters: 2 x 1188.00 / 4 x 3 = 1782.00
+    await story.run_daily(date(2027, 3, 1))
+    await story.run_daily(date(2027, 3, 1))
+    figures = await story.subscription()
+    assert (figures["seats"], figures["quartersReconciled"]) == (12, 1)
+    assert await story.invoices() == [
+        ("INV-2026-000001", "2026-11-16", [("purchase", 10, 348000)]),
+        (
+            "INV-2026-000002",
+            "2026-11-25",
+            [("plan_change_credit", 10, -348000), ("plan_change_charge", 10, 1188000)],
+        ),
+        ("INV-2027-000001", "2027-03-01", [("reconciliation", 2, 178200)]),
+    ]
