@@ -171,3 +171,51 @@ async def test_an_upgrade_before_a_future_start_counts_the_first_day_at_quarter_
         ),
         ("INV-2027-000001", "2027-03-01", [("reconciliation", 2, 178200)]),
     ]
+
+
+async def test_a_quarterly_term_upgraded_then_cancelled_is_not_trued_up_at_its_end(
+    story: Story,
+) -> None:
+    # 2026-03-15: 10 developers, 10 Premium seats reconciled quarterly for
+    # 2026-03-15..2027-03-15: 10 x 348.00 = 3480.00; quarter 1 ends 2026-06-15, nobody over
+    story.on(date(2026, 3, 15))
+    await story.members(10)
+    await story.buy(plan="premium", seats=10, quarterlyReconciliation=True)
+    await story.run_daily(date(2026, 6, 15))
+    # 2026-08-01, in quarter 2: upgrade to Ultimate, 226 of 365 days left (no TRUE_UP line with
+    # quarterly reconciliation): -(10 x 348.00 x 226/365) and 10 x 1188.00 x 226/365
+    story.on(date(2026, 8, 1))
+    upgraded = await story.change_plan("ultimate")
+    assert [(x["kind"], x["amount"]["minorUnits"]) for x in upgraded["invoice"]["lines"]] == [
+        ("PLAN_CHANGE_CREDIT", -215474),
+        ("PLAN_CHANGE_CHARGE", 735584),
+    ]
+    # 2026-08-10: Acme cancels; quarterly reconciliation leaves nothing for the end date
+    story.on(date(2026, 8, 10))
+    cancelled = await ending(story, CANCEL)
+    assert cancelled["chargeAtEnd"]["total"] == {"minorUnits": 0}
+    await story.run_daily(date(2026, 9, 15))
+    # 2026-10-01, quarter 3: 2 more developers; 2027-01-10, quarter 4: one more
+    story.on(date(2026, 10, 1))
+    await story.members(12)
+    # 2026-12-15: quarter 3 reconciled at the Ultimate price: 2 x 1188.00 / 4 x 1 = 594.00
+    await story.run_daily(date(2026, 12, 15))
+    story.on(date(2027, 1, 10))
+    await story.members(13)
+
+    # the job misses the end date and runs on 2027-03-20, twice: the term expires with no
+    # TRUE_UP (quarter 4's extra seat is not charged; the quarters charged as they went)
+    report = await story.run_daily(date(2027, 3, 20))
+    assert [x for x in report.done if "subscription" in x] == [
+        f"subscription {_id(story)}: expired on 2027-03-15"
+    ]
+    await story.run_daily(date(2027, 3, 20))
+    assert await story.invoices() == [
+        ("INV-2026-000001", "2026-03-15", [("purchase", 10, 348000)]),
+        (
+            "INV-2026-000002",
+            "2026-08-01",
+            [("plan_change_credit", 10, -215474), ("plan_change_charge", 10, 735584)],
+        ),
+        ("INV-2026-000003", "2026-12-15", [("reconciliation", 2, 59400)]),
+    ]
