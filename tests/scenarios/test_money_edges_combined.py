@@ -219,3 +219,54 @@ async def test_a_quarterly_term_upgraded_then_cancelled_is_not_trued_up_at_its_e
         ),
         ("INV-2026-000003", "2026-12-15", [("reconciliation", 2, 59400)]),
     ]
+
+
+UPCOMING_PLAN = """query($path: String!) { namespace(path: $path) { subscription {
+  upcomingRenewal { date seats plan { code } unitPrice { minorUnits } trueUp { minorUnits }
+                    total { minorUnits } } } } }"""
+
+
+async def test_the_projection_with_a_pending_downgrade_is_what_the_job_invoices(
+    story: Story,
+) -> None:
+    # 2026-03-15: 8 developers and 4 guests (8 take a seat on Ultimate); 10 Ultimate seats for
+    # 2026-03-15..2027-03-15: 10 x 1188.00 = 11880.00
+    story.on(date(2026, 3, 15))
+    await story.members(8)
+    await story.members(12, role="guest")
+    await story.buy(plan="ultimate", seats=10)
+    # 2026-05-01: 3 more developers, 11 on Ultimate, 1 over the 10 paid
+    story.on(date(2026, 5, 1))
+    await story.members(15)
+    # 2026-06-01: a downgrade to Premium waits for the renewal, where the 4 guests take a seat
+    story.on(date(2026, 6, 1))
+    await story.change_plan("premium")
+    preview = await members_preview(story, 1)  # still Ultimate's term: its true-up, in full
+    assert preview["charge"] == quote(
+        "2027-03-15", "TRUE_UP", 1, 118800, ("2026-03-15", "2027-03-15"), "1/1"
+    )
+    # projected: the Ultimate true-up of the 1 over, 1 x 1188.00, and 15 Premium seats (the 11
+    # developers and 4 guests) at 348.00 = 5220.00
+    body = await story.gql(UPCOMING_PLAN, {"path": NAMESPACE}, token=story.customer)
+    projected = data(body)["namespace"]["subscription"]["upcomingRenewal"]
+    assert projected == {
+        "date": "2027-03-15",
+        "seats": 15,
+        "plan": {"code": "premium"},
+        "unitPrice": {"minorUnits": 34800},
+        "trueUp": {"minorUnits": 118800},
+        "total": {"minorUnits": 118800 + 522000},
+    }
+    # 2027-03-15: the job invoices exactly that, and the new term's peak counts the guests
+    await story.run_daily(date(2027, 3, 15))
+    figures = await story.subscription()
+    assert (figures["plan"], figures["seats"], figures["maxSeatsUsed"]) == (
+        {"code": "premium"},
+        15,
+        15,
+    )
+    assert (await story.invoices())[-1] == (
+        "INV-2027-000001",
+        "2027-03-15",
+        [("true_up", 1, 118800), ("renewal", 15, 522000)],
+    )
