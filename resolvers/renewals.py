@@ -4,7 +4,7 @@ Used by `subscriptionRenew` and by the daily job."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -267,7 +267,7 @@ async def start_next_term(
     for row, unit in priced.add_on_prices:
         row.add_on_price_id = unit.id
     billable = await seats_in_use(session, subscription)
-    subscription.max_seats_used = billable
+    subscription.max_seats_used = max(billable, await _peak_so_far(session, subscription, today))
     new_plan = await session.get(Plan, next_price.plan_id)
     assert new_plan is not None
     if subscription.namespace_id is not None and new_plan.excludes_guests != plan.excludes_guests:
@@ -275,6 +275,21 @@ async def start_next_term(
         assert namespace is not None
         await recount(session, namespace, subscription, today)
     return priced.charge
+
+
+async def _peak_so_far(session: AsyncSession, subscription: Subscription, today: date) -> int:
+    """The highest count recorded on the days of the (just started) term up to `today`: a term
+    the job starts late already had days, and growth on them is the new term's (recorded in the
+    day's snapshots or reports while no active term's peak rose). Not the count the term was
+    entered with: those users were counted, and any overage charged, in the ending term. A
+    recount under the new plan follows where a downgrade changes the guest rule."""
+    end = min(today + timedelta(days=1), subscription.end_date)
+    if subscription.namespace_id is not None:
+        return await peak_between(
+            session, subscription.namespace_id, subscription.start_date, end, entering=False
+        )
+    assert subscription.instance_id is not None
+    return await reported_peak(session, subscription.instance_id, subscription.start_date, end)
 
 
 @dataclass(frozen=True)

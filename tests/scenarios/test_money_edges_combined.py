@@ -270,3 +270,38 @@ async def test_the_projection_with_a_pending_downgrade_is_what_the_job_invoices(
         "2027-03-15",
         [("true_up", 1, 118800), ("renewal", 15, 522000)],
     )
+
+
+async def test_growth_on_days_the_job_missed_after_an_end_date_counts_in_the_new_term(
+    story: Story,
+) -> None:
+    # 2026-03-15: 10 developers, 10 Premium seats for 2026-03-15..2027-03-15 (annual true-up)
+    story.on(date(2026, 3, 15))
+    await story.members(10)
+    await story.buy(plan="premium", seats=10)
+    await story.run_daily(date(2027, 3, 14))
+    # the job misses the end date. 2027-03-16, the new term's second day: 13 developers;
+    # 2027-03-18: 10 again
+    story.on(date(2027, 3, 16))
+    await story.members(13)
+    story.on(date(2027, 3, 18))
+    await story.members(10)
+
+    # 2027-03-20: the job renews with the 10 seats paid for (10 x 348.00 = 3480.00) and the new
+    # term's peak so far is 13, not the 10 of today: the 3 over on 2027-03-16 are owed at its
+    # true-up, 3 x 348.00 = 1044.00
+    await story.run_daily(date(2027, 3, 20))
+    figures = await story.subscription()
+    assert (figures["startDate"], figures["seats"], figures["seatsInUse"]) == (
+        "2027-03-15",
+        10,
+        10,
+    )
+    assert (figures["maxSeatsUsed"], figures["seatsOwed"]) == (13, 3)
+    projected = await upcoming(story)
+    assert (projected["date"], projected["trueUp"]) == ("2028-03-15", {"minorUnits": 104400})
+    assert (await story.invoices())[-1] == (
+        "INV-2027-000001",
+        "2027-03-20",
+        [("renewal", 10, 348000)],
+    )
