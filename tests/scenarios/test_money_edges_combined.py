@@ -305,3 +305,46 @@ async def test_growth_on_days_the_job_missed_after_an_end_date_counts_in_the_new
         "2027-03-20",
         [("renewal", 10, 348000)],
     )
+
+
+async def test_a_monthly_term_anchored_on_the_31st_upgraded_in_february(story: Story) -> None:
+    # 2026-01-31: 3 developers, 3 Premium seats monthly: 2026-01-31..2026-02-28 (28 days),
+    # 3 x 29.00 = 87.00; 2026-02-10: a 4th developer, 1 over
+    story.on(date(2026, 1, 31))
+    await story.members(3)
+    await story.buy(plan="premium", seats=3, billingPeriod="MONTHLY")
+    story.on(date(2026, 2, 10))
+    await story.members(4)
+    # 2026-02-20: upgrade to Ultimate (99.00 a month), 20 days used and 8 left:
+    # TRUE_UP 1 x 29.00 x 20/28 = 20.7143 -> 20.71; -(3 x 29.00 x 8/28) = -24.8571 -> -24.86;
+    # 3 x 99.00 x 8/28 = 84.8571 -> 84.86
+    story.on(date(2026, 2, 20))
+    await story.change_plan("ultimate")
+    # 2026-02-28: the job renews for 2026-02-28..2026-03-31 with the 4 users (4 x 99.00) and
+    # trues up Ultimate's part of February: 1 x 99.00 x 8/28 = 28.2857 -> 28.29
+    await story.run_daily(date(2026, 2, 28))
+    # the same day, a plan change would find the new term on its first day: Premium again
+    # (a downgrade) waits for 2026-03-31
+    await story.change_plan("premium")
+    # 2026-03-31: renewed on Premium, 4 x 29.00 = 116.00, to 2026-04-30 (the anchor day, 31)
+    await story.run_daily(date(2026, 3, 31))
+    figures = await story.subscription()
+    assert (figures["plan"], figures["startDate"], figures["endDate"]) == (
+        {"code": "premium"},
+        "2026-03-31",
+        "2026-04-30",
+    )
+    assert await story.invoices() == [
+        ("INV-2026-000001", "2026-01-31", [("purchase", 3, 8700)]),
+        (
+            "INV-2026-000002",
+            "2026-02-20",
+            [
+                ("true_up", 1, 2071),
+                ("plan_change_credit", 3, -2486),
+                ("plan_change_charge", 3, 8486),
+            ],
+        ),
+        ("INV-2026-000003", "2026-02-28", [("true_up", 1, 2829), ("renewal", 4, 39600)]),
+        ("INV-2026-000004", "2026-03-31", [("renewal", 4, 11600)]),
+    ]
