@@ -341,11 +341,27 @@ async def roll_over(session: AsyncSession, subscription: Subscription, who: Who)
 async def reconcile_due(
     session: AsyncSession, subscription: Subscription, who: Who
 ) -> list[Happened]:
+    """Reconcile every quarter of the (locked) subscription's term that has ended by today
+    (see `reconcile_quarters`), each with its own invoice when seats were over."""
+    done = []
+    for what, charge in await reconcile_quarters(session, subscription, who):
+        invoice = None
+        if charge.lines:
+            invoice = (await issue_invoice(session, who, subscription, charge)).invoice
+        done.append(Happened(what, invoice))
+    return done
+
+
+async def reconcile_quarters(
+    session: AsyncSession, subscription: Subscription, who: Who
+) -> list[tuple[str, Charge]]:
     """Reconcile every quarter of the (locked) subscription's term that has ended by today:
-    charge the seats used above those paid (the quarter's highest daily count, from the seat
-    snapshots, so a job that missed days still sees each quarter's own peak) for the rest of
-    the term, and raise the seats. A self-managed instance's peak is the highest count it
-    reported in its license syncs."""
+    the seats used above those paid (the quarter's highest daily count, from the seat
+    snapshots, so a job that missed days still sees each quarter's own peak) are charged for
+    the rest of the term at the subscription's price, and the seats raised. A self-managed
+    instance's peak is the highest count it reported in its license syncs. Returns what was
+    done and the charge of each quarter (no lines when nobody was over), for the caller to
+    invoice."""
     term = Term(subscription.start_date, subscription.end_date)
     plan = await session.get(Plan, subscription.plan_id)
     price = await session.get(Price, subscription.price_id)
@@ -384,8 +400,5 @@ async def reconcile_due(
         await session.flush()
         record(session, who, "subscription.reconciled", subscription, before)
         what = f"subscription {subscription.id}: quarter {quarter} reconciled, {overage} seats over"
-        invoice = None
-        if charge.lines:
-            invoice = (await issue_invoice(session, who, subscription, charge)).invoice
-        done.append(Happened(what, invoice))
+        done.append((what, charge))
     return done

@@ -348,3 +348,42 @@ async def test_a_monthly_term_anchored_on_the_31st_upgraded_in_february(story: S
         ("INV-2026-000003", "2026-02-28", [("true_up", 1, 2829), ("renewal", 4, 39600)]),
         ("INV-2026-000004", "2026-03-31", [("renewal", 4, 11600)]),
     ]
+
+
+async def test_an_upgrade_after_a_quarter_end_the_job_missed_reconciles_it_at_the_old_price(
+    story: Story,
+) -> None:
+    # 2026-03-15: 10 developers, 10 Premium seats reconciled quarterly for
+    # 2026-03-15..2027-03-15: 10 x 348.00 = 3480.00; 2026-05-01: 2 guests join (12 take a
+    # seat on Premium, 2 over in quarter 1, which ends on 2026-06-15)
+    story.on(date(2026, 3, 15))
+    await story.members(10)
+    await story.buy(plan="premium", seats=10, quarterlyReconciliation=True)
+    story.on(date(2026, 5, 1))
+    await story.members(12, role="guest")
+
+    # the job misses 2026-06-15. 2026-07-01: upgrade to Ultimate, 257 of 365 days left. Quarter
+    # 1 was Premium's: reconciled first, at the Premium price, as the job would have on
+    # 2026-06-15: 2 x 348.00 / 4 x 3 = 522.00, seats raised to 12; then the upgrade of the 12:
+    # -(12 x 348.00 x 257/365) = -2940.3616 -> -2940.36; 12 x 1188.00 x 257/365 = 10037.7863
+    # -> 10037.79 (not quarter 1's 2 guests at the Ultimate price, 1782.00, after it)
+    story.on(date(2026, 7, 1))
+    upgraded = await story.change_plan("ultimate")
+    assert [
+        (x["kind"], x["quantity"], x["amount"]["minorUnits"]) for x in upgraded["invoice"]["lines"]
+    ] == [
+        ("RECONCILIATION", 2, 52200),
+        ("PLAN_CHANGE_CREDIT", 12, -294036),
+        ("PLAN_CHANGE_CHARGE", 12, 1003779),
+    ]
+    figures = await story.subscription()
+    assert (figures["seats"], figures["quartersReconciled"], figures["maxSeatsUsed"]) == (
+        12,
+        1,
+        10,
+    )
+    # 2026-07-02: the job finds quarter 1 done; 2026-09-15, quarter 2 (from the change day
+    # under Ultimate, the guests taking no seat) owes nothing
+    await story.run_daily(date(2026, 7, 2))
+    await story.run_daily(date(2026, 9, 15))
+    assert len(await story.invoices()) == 2
