@@ -1,16 +1,31 @@
-"""Stories that combine the edges of a term: an upgrade followed by a renewal or a
-cancellation (and a job that missed the end date), and an upgrade bought before a future
-start date on a quarterly-reconciled subscription whose job only runs at the quarter's end."""
+"""Stories that combine the edges of a term, as the billing team and customers meet them: an
+upgrade followed by a renewal or a cancellation (the job missing the end date), an upgrade
+before a future start or after a quarter end the job missed, a quarterly term upgraded and
+cancelled, a pending downgrade's projected renewal, a monthly term anchored on the 31st
+upgraded in February, and growth (a namespace's, an instance's reports) on days the job
+missed after an end date. Premium costs 348.00 a seat a year (29.00 a month), Ultimate
+1188.00 (99.00)."""
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
+import pytest
+from sqlalchemy import select
 from strawberry import relay
 
-from tests.helpers import data
+from api.licenses import LicenseKeys
+from db.tables import Invoice, Subscription
+from resolvers.jobs import run_daily
+from tests.commerce import PURCHASE, result
+from tests.helpers import data, row_counts
+from tests.scenarios import test_instance_reports
 from tests.scenarios.conftest import NAMESPACE, Story
+from tests.scenarios.test_instance_reports import Initech
 from tests.scenarios.test_previews import members_preview, quote
 from tests.scenarios.test_term_ends import CANCEL, ending
+
+initech = test_instance_reports.initech  # Initech's instance and its billing team
 
 LINES = """lines { kind quantity amount { minorUnits } periodStart periodEnd
                   fractionNumerator fractionDenominator }"""
@@ -387,3 +402,62 @@ async def test_an_upgrade_after_a_quarter_end_the_job_missed_reconciles_it_at_th
     await story.run_daily(date(2026, 7, 2))
     await story.run_daily(date(2026, 9, 15))
     assert len(await story.invoices()) == 2
+
+
+@pytest.mark.usefixtures("demo")
+async def test_an_instance_report_across_a_term_end_the_job_missed(
+    initech: Initech, license_key: Path
+) -> None:
+    story = initech
+    keys = LicenseKeys.load(license_key, [])
+    # 2027-01-01: 20 Premium seats for Initech's offline instance, 2027-01-01..2028-01-01,
+    # annual true-up: 20 x 348.00 = 6960.00; 2027-12-30: it counts 20 users
+    story.clock.current = date(2027, 1, 1)
+    request = {
+        "customerId": story.customer_gid,
+        "instanceId": story.instance_gid,
+        "plan": "premium",
+        "seats": 20,
+        "licenseType": "OFFLINE",
+    }
+    bought = result(await story.gql(PURCHASE, {"input": request}, token=story.customer))
+    story.subscription_id = bought["subscription"]["id"]
+    story.clock.current = date(2027, 12, 30)
+    await story.report(20, "2027-12-30T09:00:00Z")
+
+    # the job misses the end date. 2028-01-02: counts taken on the new term's days arrive: 25
+    # on 2028-01-01, 21 on 2028-01-02 (the current count). The ending term's peak stays 20.
+    story.clock.current = date(2028, 1, 2)
+    first = await story.report(25, "2028-01-01T10:00:00Z")
+    assert (first["reportChanged"], first["maxSeatsUsed"]) == (True, 20)
+    await story.report(21, "2028-01-02T10:00:00Z")
+
+    # 2028-01-03: the job renews with the 21 users (21 x 348.00 = 7308.00), no true-up for the
+    # ended term (20 of 20), and the new term's peak so far is the 25 of 2028-01-01
+    story.clock.current = date(2028, 1, 3)
+    renewed = await run_daily(story.session, day=date(2028, 1, 3), sign=keys.signer)
+    assert renewed.failed == []
+    subscription = await story.session.get(
+        Subscription, int(relay.from_base64(story.subscription_id)[1])
+    )
+    assert subscription is not None
+    await story.session.refresh(subscription)
+    assert (subscription.start_date, subscription.seats, subscription.max_seats_used) == (
+        date(2028, 1, 1),
+        21,
+        25,
+    )
+
+    # 2028-01-04: a count taken on 2027-12-31, the ended term's last day, arrives: that term
+    # is closed, so it is refused with its reason, and nothing is written
+    story.clock.current = date(2028, 1, 4)
+    before = await row_counts(story.session)
+    late = await story.report(30, "2027-12-31T18:00:00Z")
+    assert (late["code"], late["field"]) == ("REPORT_BEFORE_TERM", "reportedAt")
+    assert await row_counts(story.session) == before
+
+    invoices = (await story.session.execute(select(Invoice).order_by(Invoice.id))).scalars()
+    assert [(i.issued_on, i.total) for i in invoices] == [
+        (date(2027, 1, 1), 696000),
+        (date(2028, 1, 3), 730800),
+    ]
