@@ -14,12 +14,12 @@ from billing.charges import (
     Item,
     Term,
     charge_prorated,
+    is_twelve_months,
     quarter_ends,
     reconcile_quarter,
     true_up,
 )
 from billing.money import Money
-from billing.terms import add_months
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +123,7 @@ def _charged_later(
             f"already paid or owed, {line.period_start.isoformat()} to {term.end.isoformat()}"
         )
         return DueCharge(term.end, replace(line, description=description))
-    if term.end != add_months(term.start, 12):
+    if not is_twelve_months(term):
         return None  # reconciled quarterly only on annual terms; never trued up
     ends = quarter_ends(term)
     quarter = 1 + sum(end <= on for end in ends)
