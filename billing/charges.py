@@ -291,27 +291,39 @@ def reconcile_quarter(
     return overage, Charge(unit_price.currency, (line,))
 
 
-def true_up(seats: int, max_seats_used: int, unit_price: Money, term: Term) -> Charge:
+def true_up(
+    seats: int, max_seats_used: int, unit_price: Money, term: Term, *, since: date | None = None
+) -> Charge:
     """The annual true-up for the term that ends: seats used above those paid, at full price.
 
     ``max(0, max_seats_used - seats) x unit price``, fraction 1/1, period = the term; no
     lines when nothing is owed. Integer arithmetic, so nothing needs rounding. Example: 10
     seats paid, 14 used at most, 348.00 USD a year: "True-up: 4 seats used above the 10 paid"
     of 4 x 34800 = 139200 minor units.
+
+    After an upgrade on `since` (inside the term, after its start) the plan's part of the term
+    is the days from `since`, the days before having been settled at the old plan's price: the
+    true-up is ``owed x unit price x (term.end - since).days / term_days``, rounded once, half
+    up, for ``since..term.end``. Example: 2 seats over at 1188.00 USD after an upgrade on
+    2026-09-15 in 2026-03-15..2027-03-15: 2 x 118800 x 181 / 365 = 117823.56 -> 117824.
     """
     owed = max(0, max_seats_used - seats)
     if owed == 0:
         return Charge(unit_price.currency, ())
+    start = since if since is not None and term.start < since < term.end else term.start
+    days = (term.end - start).days
+    fraction = WHOLE if start == term.start else Fraction(days, term.days)
     line = ChargeLine(
         kind=ChargeKind.TRUE_UP,
         description=(
-            f"True-up: {_seats(owed)} used above the {seats} paid, {_period(term.start, term.end)}"
+            f"True-up: {_seats(owed)} used above the {seats} paid, {_period(start, term.end)}"
+            + ("" if fraction is WHOLE else f" ({fraction} of the term)")
         ),
         quantity=owed,
         unit_price=unit_price,
-        amount=Money(owed * unit_price.minor_units, unit_price.currency),
-        period_start=term.start,
+        amount=prorate(owed, unit_price, days, term.days),
+        period_start=start,
         period_end=term.end,
-        fraction=WHOLE,
+        fraction=fraction,
     )
     return Charge(unit_price.currency, (line,))

@@ -5,21 +5,21 @@ and any count an instance reports."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from billing.charges import (
-    WHOLE,
     ChargeKind,
     ChargeLine,
     Item,
     Term,
     charge_prorated,
+    is_twelve_months,
     quarter_ends,
     reconcile_quarter,
+    true_up,
 )
 from billing.money import Money
-from billing.terms import add_months
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +56,7 @@ def preview_seat_charge(
     quarterly: bool,
     term: Term,
     today: date,
+    plan_changed_on: date | None = None,
 ) -> SeatChargePreview:
     """What going from `billable_now` to `billable_after` billable users costs a subscription
     with `seats` paid and a peak of `max_seats_used` so far in `term` (`seat` names the plan and
@@ -69,7 +70,9 @@ def preview_seat_charge(
     - with quarterly reconciliation, at the end of the quarter `today` is in (the first one
       before the term starts): ``owed x price / 4 x quarters left`` (3, 2, 1), rounded once,
       half up; in the fourth quarter nothing is charged for them in this term;
-    - otherwise at the true-up on the term's end date: ``owed x price``.
+    - otherwise at the true-up on the term's end date: ``owed x price``, or after an upgrade
+      on `plan_changed_on` for the days from it: ``owed x price x days from it / term_days``
+      (the true-up of the new plan's part of the term, see `billing.charges.true_up`).
 
     Buying them now costs what `subscriptionAddSeats` charges today: ``owed x price x
     remaining / term_days`` from today (from the start date, before the term starts: the whole
@@ -89,7 +92,9 @@ def preview_seat_charge(
         on = max(today, term.start)
         bought = charge_prorated(ChargeKind.SEATS, Item(seat.name, owed, seat.unit_price), term, on)
         buy_now = DueCharge(today, bought.lines[0])  # invoiced today, for the days from `on`
-        due = _charged_later(owed, covered, seat.unit_price, term, on, quarterly=quarterly)
+        due = _charged_later(
+            owed, covered, seat.unit_price, term, on, quarterly=quarterly, since=plan_changed_on
+        )
     return SeatChargePreview(
         billable_now=billable_now,
         billable_after=billable_after,
@@ -102,24 +107,23 @@ def preview_seat_charge(
 
 
 def _charged_later(
-    owed: int, covered: int, unit_price: Money, term: Term, on: date, *, quarterly: bool
+    owed: int,
+    covered: int,
+    unit_price: Money,
+    term: Term,
+    on: date,
+    *,
+    quarterly: bool,
+    since: date | None,
 ) -> DueCharge | None:
     if not quarterly:
-        line = ChargeLine(
-            kind=ChargeKind.TRUE_UP,
-            description=(
-                f"True-up: {owed} more seat{'s' if owed != 1 else ''} used above the {covered} "
-                f"already paid or owed, {term.start.isoformat()} to {term.end.isoformat()}"
-            ),
-            quantity=owed,
-            unit_price=unit_price,
-            amount=Money(owed * unit_price.minor_units, unit_price.currency),
-            period_start=term.start,
-            period_end=term.end,
-            fraction=WHOLE,
+        [line] = true_up(covered, covered + owed, unit_price, term, since=since).lines
+        description = (
+            f"True-up: {owed} more seat{'s' if owed != 1 else ''} used above the {covered} "
+            f"already paid or owed, {line.period_start.isoformat()} to {term.end.isoformat()}"
         )
-        return DueCharge(term.end, line)
-    if term.end != add_months(term.start, 12):
+        return DueCharge(term.end, replace(line, description=description))
+    if not is_twelve_months(term):
         return None  # reconciled quarterly only on annual terms; never trued up
     ends = quarter_ends(term)
     quarter = 1 + sum(end <= on for end in ends)

@@ -144,6 +144,7 @@ async def preview_members_change(
         quarterly=subscription.quarterly_reconciliation,
         term=Term(subscription.start_date, subscription.end_date),
         today=today,
+        plan_changed_on=subscription.plan_changed_on,
     )
     return MembersChangePreview(
         people, namespace.seats_in_use, billable_after, charge, subscription.seats

@@ -4,7 +4,7 @@ Used by `subscriptionRenew` and by the daily job."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -149,7 +149,8 @@ async def price_next_term(
 
 
 def true_up_charge(subscription: Subscription, plan: Plan, price: Price) -> Charge:
-    """The annual true-up of the ending term: seats used above those paid, at full price.
+    """The annual true-up of the ending term: seats used above those paid, at full price (for
+    the days from an upgrade in the term, the days before having been settled by it).
     None with quarterly reconciliation (it charged as it went), or on free and trial plans."""
     if subscription.quarterly_reconciliation or subscription.trial or plan.code == FREE_PLAN:
         return Charge(price.currency, ())
@@ -158,6 +159,7 @@ def true_up_charge(subscription: Subscription, plan: Plan, price: Price) -> Char
         subscription.max_seats_used,
         Money(price.unit_amount, price.currency),
         Term(subscription.start_date, subscription.end_date),
+        since=subscription.plan_changed_on,
     )
 
 
@@ -265,7 +267,7 @@ async def start_next_term(
     for row, unit in priced.add_on_prices:
         row.add_on_price_id = unit.id
     billable = await seats_in_use(session, subscription)
-    subscription.max_seats_used = billable
+    subscription.max_seats_used = max(billable, await _peak_so_far(session, subscription, today))
     new_plan = await session.get(Plan, next_price.plan_id)
     assert new_plan is not None
     if subscription.namespace_id is not None and new_plan.excludes_guests != plan.excludes_guests:
@@ -273,6 +275,21 @@ async def start_next_term(
         assert namespace is not None
         await recount(session, namespace, subscription, today)
     return priced.charge
+
+
+async def _peak_so_far(session: AsyncSession, subscription: Subscription, today: date) -> int:
+    """The highest count recorded on the days of the (just started) term up to `today`: a term
+    the job starts late already had days, and growth on them is the new term's (recorded in the
+    day's snapshots or reports while no active term's peak rose). Not the count the term was
+    entered with: those users were counted, and any overage charged, in the ending term. A
+    recount under the new plan follows where a downgrade changes the guest rule."""
+    end = min(today + timedelta(days=1), subscription.end_date)
+    if subscription.namespace_id is not None:
+        return await peak_between(
+            session, subscription.namespace_id, subscription.start_date, end, entering=False
+        )
+    assert subscription.instance_id is not None
+    return await reported_peak(session, subscription.instance_id, subscription.start_date, end)
 
 
 @dataclass(frozen=True)
@@ -324,11 +341,27 @@ async def roll_over(session: AsyncSession, subscription: Subscription, who: Who)
 async def reconcile_due(
     session: AsyncSession, subscription: Subscription, who: Who
 ) -> list[Happened]:
+    """Reconcile every quarter of the (locked) subscription's term that has ended by today
+    (see `reconcile_quarters`), each with its own invoice when seats were over."""
+    done = []
+    for what, charge in await reconcile_quarters(session, subscription, who):
+        invoice = None
+        if charge.lines:
+            invoice = (await issue_invoice(session, who, subscription, charge)).invoice
+        done.append(Happened(what, invoice))
+    return done
+
+
+async def reconcile_quarters(
+    session: AsyncSession, subscription: Subscription, who: Who
+) -> list[tuple[str, Charge]]:
     """Reconcile every quarter of the (locked) subscription's term that has ended by today:
-    charge the seats used above those paid (the quarter's highest daily count, from the seat
-    snapshots, so a job that missed days still sees each quarter's own peak) for the rest of
-    the term, and raise the seats. A self-managed instance's peak is the highest count it
-    reported in its license syncs."""
+    the seats used above those paid (the quarter's highest daily count, from the seat
+    snapshots, so a job that missed days still sees each quarter's own peak) are charged for
+    the rest of the term at the subscription's price, and the seats raised. A self-managed
+    instance's peak is the highest count it reported in its license syncs. Returns what was
+    done and the charge of each quarter (no lines when nobody was over), for the caller to
+    invoice."""
     term = Term(subscription.start_date, subscription.end_date)
     plan = await session.get(Plan, subscription.plan_id)
     price = await session.get(Price, subscription.price_id)
@@ -367,8 +400,5 @@ async def reconcile_due(
         await session.flush()
         record(session, who, "subscription.reconciled", subscription, before)
         what = f"subscription {subscription.id}: quarter {quarter} reconciled, {overage} seats over"
-        invoice = None
-        if charge.lines:
-            invoice = (await issue_invoice(session, who, subscription, charge)).invoice
-        done.append(Happened(what, invoice))
+        done.append((what, charge))
     return done

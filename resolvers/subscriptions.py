@@ -122,8 +122,8 @@ async def change_plan(
         on=on,
         field="plan",
     )
-    seats = subscription.seats
-    charge = await upgrades.settle_before(session, subscription, plan, price, on)
+    charge = await upgrades.settle_before(session, subscription, plan, price, Who.of(context))
+    seats = subscription.seats  # raised by the quarters reconciled before the upgrade
     charge += charge_plan_upgrade(
         seats,
         Item(plan.name, seats, Money(price.unit_amount, price.currency)),

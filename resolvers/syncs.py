@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.charges import Term, quarter_ends
+from billing.charges import Term, is_twelve_months, quarter_ends
 from billing.errors import (
     ConflictError,
     ErrorCode,
@@ -18,7 +18,6 @@ from billing.errors import (
 )
 from billing.licenses import LicenseType
 from billing.subscriptions import SubscriptionStatus
-from billing.terms import add_months
 from db.licenses import latest_license
 from db.subscriptions import lock_subscription
 from db.syncs import latest_report, license_by_token, record_report
@@ -246,7 +245,7 @@ def _check_day(day: date, subscription: Subscription, today: date, field: str) -
 
 def _next_reconciliation(term: Term, quarterly: bool, reconciled: int) -> date:
     """The end of the next quarter to reconcile, or the renewal (true-up) date."""
-    if quarterly and reconciled < 3 and term.end == add_months(term.start, 12):
+    if quarterly and reconciled < 3 and is_twelve_months(term):
         return quarter_ends(term)[reconciled]
     return term.end
 

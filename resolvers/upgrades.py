@@ -14,17 +14,31 @@ from db.snapshots import peak_between, restart_day_peak
 from db.syncs import reported_peak
 from db.tables import Instance, Namespace, Plan, Price, Subscription
 from resolvers import renewals
+from resolvers.changes import Who
 
 
 async def settle_before(
-    session: AsyncSession, subscription: Subscription, plan: Plan, price: Price, on: date
+    session: AsyncSession,
+    subscription: Subscription,
+    plan: Plan,
+    price: Price,
+    who: Who,
 ) -> Charge:
-    """The old plan's overage of the days before `on`, at its price for their share of the
-    term. None with quarterly reconciliation: its reconciliations charge overage for the
-    quarters after the one it occurs in, and after the upgrade those are the new plan's, so
-    the old plan's last part-quarter owes nothing (as a term's quarter 4 owes nothing)."""
+    """The old plan's overage of the days before the upgrade (on `who.today`, or the start
+    date of a term not started), at its price for their share of the term. With quarterly
+    reconciliation, the quarters that ended before it and the job has not reconciled yet are
+    reconciled now, at the old price (their seats raised before the upgrade prices them), as
+    the job would have on their end dates; the old plan's last part-quarter owes nothing: its
+    overage would be charged for the quarters after it, and those are the new plan's (as a
+    term's quarter 4 owes nothing)."""
     term = Term(subscription.start_date, subscription.end_date)
-    if subscription.quarterly_reconciliation or on == term.start:
+    on = max(who.today, term.start)
+    if subscription.quarterly_reconciliation:
+        charge = Charge(price.currency, ())
+        for _, reconciled in await renewals.reconcile_quarters(session, subscription, who):
+            charge += reconciled
+        return charge
+    if on == term.start:
         return Charge(price.currency, ())
     peak = await _peak(session, subscription, term.start, on, entering=True)
     old = Item(plan.name, subscription.seats, Money(price.unit_amount, price.currency))
@@ -36,8 +50,11 @@ async def restart_peak(
 ) -> None:
     """Once the (flushed) subscription is on its new plan, its peak restarts at the count of
     the change day under the new plan's rule: recounted for a namespace (and that day's peak
-    forgets what the old rule counted), the day's reports or the last count for an instance."""
-    subscription.plan_changed_on = on
+    forgets what the old rule counted), the day's reports or the last count for an instance.
+    An upgrade bought before the term starts (`on`, its start date, is after `today`) does not
+    split it: every day of the term is the new plan's, and the count the term starts with
+    (recorded before its start, under the new plan from today) counts for its first quarter."""
+    subscription.plan_changed_on = on if on <= today else None
     if subscription.namespace_id is not None:
         namespace = await session.get(Namespace, subscription.namespace_id)
         assert namespace is not None

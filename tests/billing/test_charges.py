@@ -422,6 +422,34 @@ def test_true_up(used: int, owed: int, amount: int) -> None:
     assert charge.total == usd(amount)
 
 
+@pytest.mark.parametrize(
+    ("since", "amount", "period_start", "fraction"),
+    [
+        # upgraded on 2026-09-15, 181 of 365 days left: 2 x 1188.00 x 181/365 = 1178.2356
+        (date(2026, 9, 15), 117824, date(2026, 9, 15), Fraction(181, 365)),
+        # on the last day: 2 x 1188.00 x 1/365 = 6.5096 -> 6.51
+        (date(2027, 3, 14), 651, date(2027, 3, 14), Fraction(1, 365)),
+        # on the start date, before it, or in another term: the whole term
+        (date(2026, 3, 15), 237600, date(2026, 3, 15), WHOLE),
+        (date(2026, 3, 1), 237600, date(2026, 3, 15), WHOLE),
+        (date(2027, 3, 15), 237600, date(2026, 3, 15), WHOLE),
+        (None, 237600, date(2026, 3, 15), WHOLE),
+    ],
+)
+def test_true_up_after_an_upgrade_covers_the_days_from_it(
+    since: date | None, amount: int, period_start: date, fraction: Fraction
+) -> None:
+    # given 10 seats paid and 12 used at the Ultimate price, upgraded on `since`
+    [line] = true_up(10, 12, usd(ULTIMATE), YEAR_2026, since=since).lines
+    # then the true-up covers the new plan's part of the term, rounded once, half up
+    assert (line.amount, line.period_start, line.period_end, line.fraction) == (
+        usd(amount),
+        period_start,
+        date(2027, 3, 15),
+        fraction,
+    )
+
+
 # --- properties -------------------------------------------------------------------------
 
 PRICES = st.integers(0, 10_000_000)

@@ -23,6 +23,7 @@ def preview(
     paid: bool = True,
     today: date = date(2026, 3, 25),
     term: Term = YEAR,
+    plan_changed_on: date | None = None,
 ) -> SeatChargePreview:
     return preview_seat_charge(
         seat=PREMIUM,
@@ -34,6 +35,7 @@ def preview(
         quarterly=quarterly,
         term=term,
         today=today,
+        plan_changed_on=plan_changed_on,
     )
 
 
@@ -154,3 +156,26 @@ def test_quarterly_needs_an_annual_term_else_nothing_is_charged() -> None:
     month = Term(date(2026, 3, 15), date(2026, 4, 15))
     got = preview(quarterly=True, term=month)
     assert (got.new_seats_owed, got.due) == (1, None)
+
+
+def test_a_year_anchored_on_the_29th_is_reconciled_like_the_job_does() -> None:
+    # 2031-02-28..2032-02-29 is a year anchored on the 29th (bought on 2028-02-29): the job
+    # reconciles it, so the preview quotes quarter 1, ending 2031-05-29: 1 x 348.00 / 4 x 3
+    term = Term(date(2031, 2, 28), date(2032, 2, 29))
+    got = preview(quarterly=True, term=term, today=date(2031, 3, 10))
+    assert got.due is not None
+    assert (got.due.on, got.due.line.amount) == (date(2031, 5, 29), Money(26100, USD))
+
+
+def test_after_an_upgrade_the_true_up_covers_the_days_from_it() -> None:
+    # upgraded on 2026-09-15, 181 of 365 days left: 1 x 348.00 x 181/365 = 172.5699 -> 172.57
+    got = preview(today=date(2026, 10, 1), plan_changed_on=date(2026, 9, 15))
+    assert got.due is not None
+    line = got.due.line
+    assert (got.due.on, line.kind, line.amount, str(line.fraction)) == (
+        date(2027, 3, 15),
+        ChargeKind.TRUE_UP,
+        Money(17257, USD),
+        "181/365",
+    )
+    assert (line.period_start, line.period_end) == (date(2026, 9, 15), date(2027, 3, 15))

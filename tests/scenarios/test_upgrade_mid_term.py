@@ -1,6 +1,7 @@
 """A year that starts on Premium and ends on Ultimate: seats added in spring, an upgrade in
 September (the two guests stop taking a seat), the team outgrowing its seats in winter, and a
-renewal on the end date that charges the true-up of the ending term with the next term."""
+renewal on the end date that charges the true-up of the ending term's Ultimate part with the
+next term."""
 
 from datetime import date
 
@@ -51,11 +52,12 @@ async def test_upgrade_to_ultimate_mid_term_then_renew_with_true_up(story: Story
     await story.run_daily(date(2027, 3, 14))
 
     # 2027-03-15, the end date, before the job ran: Acme renews 14 Ultimate seats. One invoice:
-    # true-up of the ending term at the full Ultimate price: (14 - 12) x 1188.00
+    # true-up of Ultimate's part of the ending term, 2026-09-15..2027-03-15 (the days before
+    # were Premium's): (14 - 12) x 1188.00 x 181/365 = 1178.2356 -> 1178.24
     # renewal for 2027-03-15..2028-03-15: 14 x 1188.00
     story.on(date(2027, 3, 15))
     renewed = await story.renew(seats=14)
-    assert renewed["invoice"]["total"]["minorUnits"] == 2 * 118800 + 14 * 118800
+    assert renewed["invoice"]["total"]["minorUnits"] == 117824 + 14 * 118800
     # the job that day finds the term already renewed: no second renewal, no invoice
     report = await story.run_daily(date(2027, 3, 15))
     assert not any("renewed" in line for line in report.done)
@@ -83,10 +85,10 @@ async def test_upgrade_to_ultimate_mid_term_then_renew_with_true_up(story: Story
             "2026-09-15",
             [("plan_change_credit", 12, -207084), ("plan_change_charge", 12, 706941)],
         ),
-        # (14 - 12) x 1188.00 = 2376.00 ; 14 x 1188.00 = 16632.00
+        # (14 - 12) x 1188.00 x 181/365 = 1178.24 ; 14 x 1188.00 = 16632.00
         (
             "INV-2027-000001",
             "2027-03-15",
-            [("true_up", 2, 237600), ("renewal", 14, 1663200)],
+            [("true_up", 2, 117824), ("renewal", 14, 1663200)],
         ),
     ]
