@@ -305,7 +305,7 @@ async def test_sql_count_equals_pure_count(engine: AsyncEngine, world: dict[str,
 
 
 def _world(
-    sources: list[tuple[int, SourceKind, str]],
+    sources: list[tuple[int, SourceKind, str, int | None]],
     memberships: list[tuple[int, AccessLevel]],
     shares: list[tuple[int, int, AccessLevel]],
 ) -> dict[str, object]:
@@ -324,10 +324,10 @@ def _world(
 
 
 # 0 is A's top-level group, 1 B's (invited into A), 2 a project of A, 3 a group of B
-A_GROUP = (0, SourceKind.GROUP, "A")
-B_GROUP = (1, SourceKind.GROUP, "B")
-A_PROJECT = (2, SourceKind.PROJECT, "A")
-B_SUBGROUP = (3, SourceKind.GROUP, "B")
+A_GROUP = (0, SourceKind.GROUP, "A", None)
+B_GROUP = (1, SourceKind.GROUP, "B", None)
+A_PROJECT = (2, SourceKind.PROJECT, "A", 0)
+B_SUBGROUP = (3, SourceKind.GROUP, "B", 1)
 REPORTER, MAINTAINER = AccessLevel.REPORTER, AccessLevel.MAINTAINER
 
 
