@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Hashable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -38,6 +38,16 @@ class Clock(Protocol):
 
 # Signs a license grant: returns the key id and the signed token.
 LicenseSigner = Callable[[LicenseGrant], tuple[str, str]]
+
+
+class SharedLoader(DataLoader[K, V]):
+    """A DataLoader whose callers each await their own view of the shared result: a caller
+    cancelled (graphql-core cancels the siblings of a failed non-null field) would otherwise
+    cancel the one future every caller of that key awaits, and fields nobody cancelled
+    would fail with CancelledError, which no error handler catches."""
+
+    def load(self, key: K) -> Awaitable[V]:
+        return asyncio.shield(super().load(key))
 
 
 class RequestSession:
@@ -103,7 +113,7 @@ class RequestSession:
             async with self.db() as session:
                 return await load(session, keys)
 
-        return DataLoader(load_fn=load_many)
+        return SharedLoader(load_fn=load_many)
 
     async def close(self) -> None:
         """Release the session once, after every field using it has finished.

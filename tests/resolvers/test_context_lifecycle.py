@@ -135,3 +135,29 @@ async def test_a_user_cancelled_mid_statement_leaves_the_next_a_new_session() ->
         events.append("read again")
     await context.close()
     assert events == ["opened", "closed", "opened", "read", "read again", "closed"]
+
+
+async def test_a_cancelled_caller_does_not_cancel_the_others_of_the_same_key() -> None:
+    """Two fields load customer 7 (one shared result); graphql-core cancels one of them: the
+    other still gets its row, not CancelledError."""
+    context = context_with([])
+    started = asyncio.Event()
+
+    async def load(session: Any, keys: Any) -> list[str]:
+        started.set()
+        await asyncio.sleep(0.05)
+        return [f"row {key}" for key in keys]
+
+    loader = context.session.batch(load)
+
+    async def field() -> Any:
+        return await loader.load(7)
+
+    cancelled = asyncio.create_task(field())
+    kept = asyncio.create_task(field())
+    await started.wait()
+    cancelled.cancel()
+    assert await kept == "row 7"
+    assert cancelled.cancelled()
+    assert await loader.load(7) == "row 7"  # the result stays cached
+    await context.close()
