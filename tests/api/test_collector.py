@@ -63,6 +63,20 @@ async def test_without_an_interval_cpython_collects_as_usual() -> None:
     assert gc.get_freeze_count() == 0  # unfrozen on leaving
 
 
+async def test_a_cycle_that_outlived_a_pass_is_collected_by_the_full_pass() -> None:
+    async with scheduled_collection(0.02, full_every=5):
+        a, b = Node(), Node()
+        a.other, b.other = b, a
+        kept = weakref.ref(a)
+        await asyncio.sleep(0.1)  # young passes: it is alive, and now older than them
+        del a, b
+        for _ in range(50):
+            await asyncio.sleep(0.02)
+            if kept() is None:
+                break
+        assert kept() is None
+
+
 @pytest.mark.parametrize(("interval_ms", "enabled"), [(250, False), (0, True)])
 async def test_the_app_schedules_the_collector_from_its_settings(
     settings: Settings, engine: AsyncEngine, interval_ms: int, enabled: bool
