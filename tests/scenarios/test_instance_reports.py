@@ -40,6 +40,21 @@ class Initech:
         self.admin, self.customer = admin, customer
         self.customer_gid = self.instance_gid = self.subscription_id = ""
 
+    async def buy(self, seats: int, **fields: Any) -> dict[str, Any]:
+        """The customer buys Premium seats for the offline instance (the clock's day)."""
+        request = {
+            "customerId": self.customer_gid,
+            "instanceId": self.instance_gid,
+            "plan": "premium",
+            "seats": seats,
+            "licenseType": "OFFLINE",
+            **fields,
+        }
+        bought = result(await self.gql(PURCHASE, {"input": request}, token=self.customer))
+        assert bought["__typename"] == "SubscriptionChangeSuccess", bought
+        self.subscription_id = bought["subscription"]["id"]
+        return bought
+
     async def report(self, users: int, taken: str) -> dict[str, Any]:
         """The billing team enters a count the instance took at `taken` (UTC)."""
         entered = {
@@ -93,18 +108,7 @@ async def test_reports_count_on_their_own_day_in_their_own_term(
     # 2026-12-01: Initech buys 20 Premium seats for its offline instance, for the term
     # 2027-01-01..2028-01-01 with quarterly reconciliation: 20 x 348.00 = 6960.00
     story.clock.current = date(2026, 12, 1)
-    request = {
-        "customerId": story.customer_gid,
-        "instanceId": story.instance_gid,
-        "plan": "premium",
-        "seats": 20,
-        "startDate": "2027-01-01",
-        "quarterlyReconciliation": True,
-        "licenseType": "OFFLINE",
-    }
-    bought = result(await story.gql(PURCHASE, {"input": request}, token=story.customer))
-    assert bought["__typename"] == "SubscriptionChangeSuccess", bought
-    story.subscription_id = bought["subscription"]["id"]
+    await story.buy(20, startDate="2027-01-01", quarterlyReconciliation=True)
 
     # 2027-01-05: a count of 30 taken on 2026-12-28, before the term, arrives late: refused,
     # nothing is written (it once became the current figure and was billed)
@@ -170,15 +174,7 @@ async def test_an_instance_upgrade_settles_the_reported_overage_before_it(
     # 2027-01-01: 20 Premium seats for the instance, 2027-01-01..2028-01-01 (365 days), with
     # the annual true-up: 20 x 348.00 = 6960.00
     story.clock.current = date(2027, 1, 1)
-    request = {
-        "customerId": story.customer_gid,
-        "instanceId": story.instance_gid,
-        "plan": "premium",
-        "seats": 20,
-        "licenseType": "OFFLINE",
-    }
-    bought = result(await story.gql(PURCHASE, {"input": request}, token=story.customer))
-    story.subscription_id = bought["subscription"]["id"]
+    await story.buy(20)
     # 2027-02-10: the instance counts 25 users, 5 above the seats
     story.clock.current = date(2027, 2, 10)
     await story.report(25, "2027-02-10T09:00:00Z")

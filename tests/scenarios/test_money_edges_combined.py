@@ -17,7 +17,6 @@ from strawberry import relay
 from api.licenses import LicenseKeys
 from db.tables import Invoice, Subscription
 from resolvers.jobs import run_daily
-from tests.commerce import PURCHASE, result
 from tests.helpers import data, row_counts
 from tests.scenarios import test_instance_reports
 from tests.scenarios.conftest import NAMESPACE, Story
@@ -413,15 +412,7 @@ async def test_an_instance_report_across_a_term_end_the_job_missed(
     # 2027-01-01: 20 Premium seats for Initech's offline instance, 2027-01-01..2028-01-01,
     # annual true-up: 20 x 348.00 = 6960.00; 2027-12-30: it counts 20 users
     story.clock.current = date(2027, 1, 1)
-    request = {
-        "customerId": story.customer_gid,
-        "instanceId": story.instance_gid,
-        "plan": "premium",
-        "seats": 20,
-        "licenseType": "OFFLINE",
-    }
-    bought = result(await story.gql(PURCHASE, {"input": request}, token=story.customer))
-    story.subscription_id = bought["subscription"]["id"]
+    await story.buy(20)
     story.clock.current = date(2027, 12, 30)
     await story.report(20, "2027-12-30T09:00:00Z")
 
