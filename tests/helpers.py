@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import uvicorn
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -57,3 +62,22 @@ def drawn(strategy: st.SearchStrategy[str], fixed_seed: int, count: int) -> list
 
     draw()
     return examples
+
+
+@asynccontextmanager
+async def served_on_a_port(app: Any) -> AsyncIterator[str]:
+    """`app` served by uvicorn (lifespan on) on a free local port: its base URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():  # failed to start: its error
+            await task
+        await asyncio.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)

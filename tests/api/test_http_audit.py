@@ -6,16 +6,15 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-import socket
 from collections.abc import AsyncIterator
 
 import pytest
-import uvicorn
 
 from api.app import create_app
 from api.settings import Settings
 from db.engine import make_engine
 from tests.conftest import ROOT, FixedClock
+from tests.helpers import served_on_a_port
 
 NODE = shutil.which("node")
 AUDIT = ROOT / "tests" / "http_audit.mjs"
@@ -27,16 +26,9 @@ async def served(settings: Settings, database_url: str) -> AsyncIterator[str]:
     # the audit's operations read nothing (`{ __typename }`) and write nothing
     engine = make_engine(database_url)
     app = create_app(settings, engine, clock=FixedClock())
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:  # noqa: ASYNC110  (uvicorn offers no event to wait on)
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/graphql"
-    server.should_exit = True
-    await asyncio.wait_for(task, 10)
+    async with served_on_a_port(app) as base:
+        yield f"{base}/graphql"
+    await engine.dispose()
 
 
 async def test_every_graphql_over_http_audit_is_ok(served: str) -> None:

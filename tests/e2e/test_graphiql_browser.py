@@ -1,22 +1,20 @@
 """GraphiQL in headless Chromium: the page loads with no request leaving 127.0.0.1, runs a query
 and shows the answer. Skipped where Chromium is not installed, unless E2E_REQUIRED is set (CI)."""
 
-import asyncio
 import os
 import shutil
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-import uvicorn
 
 from api.app import create_app
 from api.settings import Settings
 from db.demo import load_demo_data
 from db.engine import make_engine, make_sessionmaker
 from tests.conftest import TODAY, FixedClock
+from tests.helpers import served_on_a_port
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None and not os.environ.get("E2E_REQUIRED"):
@@ -36,16 +34,9 @@ async def server(
     async with make_sessionmaker(engine)() as session, session.begin():
         await load_demo_data(session, today=TODAY)
     app = create_app(settings, engine, clock=FixedClock())
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    task = asyncio.create_task(uv.serve(sockets=[sock]))
-    while not uv.started:  # noqa: ASYNC110  (uvicorn offers no event to wait on)
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    await asyncio.wait_for(task, 10)
+    async with served_on_a_port(app) as base:
+        yield base
+    await engine.dispose()
 
 
 async def test_graphiql_runs_a_query_offline(server: str, tmp_path: Path) -> None:
