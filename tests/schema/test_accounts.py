@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
 from db.tables import Customer, Namespace, Plan, Price, Subscription
+from tests.commerce import ADD_SEATS, result
 from tests.conftest import GraphQL
 from tests.helpers import answer, data, error_codes
 
@@ -236,3 +237,47 @@ async def test_nodes_hide_what_the_caller_may_not_see_and_batch(
         "query($id: ID!) { node(id: $id) { id } }", {"id": ids[1]}, token=token("customer", mine.id)
     )
     assert answer(single) == {"data": {"node": None}}
+
+
+NESTED = """query($id: ID!, $first: Int, $after: String) { customer(id: $id) {
+  LIST(first: $first, after: $after) {
+    edges { node { id } } pageInfo { hasNextPage endCursor } } } }"""
+ALL_CUSTOMERS = "{ customers(first: 100) { edges { node { id } } } }"
+
+
+@pytest.mark.usefixtures("demo")
+async def test_a_customers_lists_page_one_item_at_a_time_to_the_whole_list(
+    gql: GraphQL, token: Callable[..., str]
+) -> None:
+    """Every page of a customer's subscriptions and invoices, one at a time after the last
+    cursor, adds up to the whole list: no item twice, none left out (the pages of every
+    customer are loaded by one statement per list and cursor)."""
+    admin = token("admin")
+    customers = data(await gql(ALL_CUSTOMERS, token=admin))["customers"]["edges"]
+    # three invoices for the first customer: seats added three times
+    first = {"id": customers[0]["node"]["id"], "first": 1}
+    subscriptions = data(await gql(NESTED.replace("LIST", "subscriptions"), first, token=admin))
+    bought = subscriptions["customer"]["subscriptions"]["edges"][0]["node"]["id"]
+    for _ in range(3):
+        added = result(await gql(ADD_SEATS, {"input": {"subscriptionId": bought, "seats": 1}},
+                                 token=admin))  # fmt: skip
+        assert added["__typename"] == "SubscriptionChangeSuccess", added
+    longest = {"subscriptions": 0, "invoices": 0}
+    for customer in customers:
+        for field in ("subscriptions", "invoices"):
+            query = NESTED.replace("LIST", field)
+            variables = {"id": customer["node"]["id"], "first": 100}
+            whole = data(await gql(query, variables, token=admin))["customer"]
+            expected = [e["node"]["id"] for e in whole[field]["edges"]]
+            longest[field] = max(longest[field], len(expected))
+            seen: list[str] = []
+            after = None
+            while True:
+                variables = {"id": customer["node"]["id"], "first": 1, "after": after}
+                page = data(await gql(query, variables, token=admin))["customer"][field]
+                seen += [e["node"]["id"] for e in page["edges"]]
+                if not page["pageInfo"]["hasNextPage"] or len(seen) > len(expected):
+                    break
+                after = page["pageInfo"]["endCursor"]
+            assert seen == expected, (customer, field)
+    assert min(longest.values()) >= 2  # each list was paged past its first item
