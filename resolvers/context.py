@@ -180,3 +180,4 @@ class Context:
 
     async def close(self) -> None:
         await self.session.close()
+        self.loaders.release()

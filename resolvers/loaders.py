@@ -174,6 +174,16 @@ class Loaders:
     def __init__(self, factory: BatchFactory) -> None:
         self.factory = factory
 
+    def release(self) -> None:
+        """Forget every loader and what it loaded. The request's executor is a reference
+        cycle (graphql-core's), freed only by the garbage collector; what it reaches through
+        the Context (rows, futures) is freed now instead, by reference counting."""
+        for name, loader in list(vars(self).items()):
+            if isinstance(loader, DataLoader):
+                loader.clear_all()
+                loader.batch = None
+                del self.__dict__[name]
+
     customer_by_id = _Loader(_by_id(Customer))
     namespace_by_id = _Loader(_by_id(Namespace))
     instance_by_id = _Loader(_by_id(Instance))

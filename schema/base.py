@@ -39,9 +39,23 @@ class Money:
 
     @classmethod
     def of(cls, money: DomainMoney) -> Money:
-        return cls(
-            amount=str(money.amount), currency=money.currency, minor_units=Long(money.minor_units)
-        )
+        """The amount as shown. Shown amounts are values nobody changes, so the same amount is
+        the same object (a page of invoices repeats a few prices and totals many times)."""
+        key = (money.minor_units, money.currency)
+        shown = _shown_amounts.get(key)
+        if shown is None:
+            if len(_shown_amounts) >= _SHOWN_AMOUNTS:
+                _shown_amounts.clear()
+            shown = _shown_amounts[key] = cls(
+                amount=str(money.amount),
+                currency=money.currency,
+                minor_units=Long(money.minor_units),
+            )
+        return shown
+
+
+_SHOWN_AMOUNTS = 4096
+_shown_amounts: dict[tuple[int, str], Money] = {}
 
 
 def page_size(first: int | None) -> int:

@@ -120,6 +120,17 @@ class CompiledExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self.plans: dict[int, tuple[GroupedFieldSet, Plan | None]] = {}
         self.completers: dict[tuple[Any, int], tuple[FieldDetailsList, Read | None]] = {}
 
+    def build_response(self, data: dict[str, Any] | None) -> Any:
+        """The response, once everything has run; then the executor lets go of its plans.
+        They are closures over it, and graphql-core's helpers are bound methods of it: the
+        executor is a reference cycle that waits for the garbage collector, which should find
+        only the executor then, not every plan and object its plans reached."""
+        response = super().build_response(data)
+        self.plans.clear()
+        self.completers.clear()
+        self._relevant_sub_fields.clear()
+        return response
+
     def execute_fields(
         self,
         parent_type: GraphQLObjectType,

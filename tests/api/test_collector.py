@@ -7,9 +7,11 @@ import asyncio
 import gc
 import weakref
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import SQLModel
 
 from api.app import create_app
 from api.collector import scheduled_collection
@@ -90,3 +92,40 @@ async def test_the_app_schedules_the_collector_from_its_settings(
     async with app.router.lifespan_context(app):
         assert gc.isenabled() is enabled
     assert gc.isenabled()
+
+
+CUSTOMER_PAGE = """{ customers(first: 20) { edges { node { name
+  subscriptions { edges { node { seats status plan { code } } } }
+  invoices { edges { node { number total { amount } lines { kind amount { minorUnits } } } } }
+} } } }"""
+
+
+async def test_a_request_leaves_its_rows_to_reference_counting(
+    demo: None, gql: Any, token: Any
+) -> None:
+    """What a request loaded (rows, their SQLAlchemy states, loader futures) is freed when
+    its answer is sent, not by the next collector pass: graphql-core's executor is a
+    reference cycle, so the Context it reaches lets go of its loaders when it closes, and
+    the executor of its plans. Before, every row of a page waited for the collector, and a
+    pass over a second of customer pages took ~90 ms."""
+    admin = token(role="admin")
+    first = await gql(CUSTOMER_PAGE, token=admin)  # warm: plans, caches, statements
+    assert "errors" not in first
+    assert first["data"]["customers"]["edges"]
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for _ in range(3):
+            assert "errors" not in await gql(CUSTOMER_PAGE, token=admin)
+        gc.collect()
+        kinds = [type(o) for o in gc.garbage]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    rows = [k for k in kinds if issubclass(k, SQLModel)]
+    loader_futures = [k for k in kinds if k is asyncio.Future]
+    assert rows == []
+    assert loader_futures == []
+    assert len(kinds) < 3 * 150  # the executor's own cycle, and the test client's
