@@ -5,7 +5,8 @@ them. Amounts stay exact: `Money.amount` is a decimal string (read it with `Deci
 `minorUnits` an integer. Run it against a running service:
 
     export BILLING_TOKEN=$(.venv/bin/billing token --role admin)
-    BILLING_URL=http://127.0.0.1:8000/graphql .venv/bin/python examples/python/billing_client.py globex
+    export BILLING_URL=http://127.0.0.1:8000/graphql
+    .venv/bin/python examples/python/billing_client.py globex
 """
 
 from __future__ import annotations
