@@ -39,7 +39,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy api schema resolvers db billing
+	$(BIN)/mypy api schema resolvers db billing examples/python
 
 schema: install
 	$(BIN)/billing export-schema --output schema.graphql

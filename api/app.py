@@ -6,6 +6,7 @@ import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -29,6 +30,10 @@ from api.view import BillingGraphQL
 from db.engine import make_read_sessionmaker, make_sessionmaker
 from resolvers.context import Clock
 from schema.build import schema
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 
 def load_license_keys(settings: Settings) -> LicenseKeys:
@@ -61,6 +66,22 @@ def http_middleware(settings: Settings) -> list[Middleware]:
     return [cors, gzip] if settings.cors_origins else [gzip]
 
 
+def tracing_middleware(
+    settings: Settings, engine: AsyncEngine, exporter: SpanExporter | None
+) -> tuple[list[Middleware], TracerProvider | None]:
+    """The tracing middleware and its provider when `otel_endpoint` is set; else nothing, and
+    OpenTelemetry is not even imported."""
+    if settings.otel_endpoint is None:
+        return [], None
+    from api import tracing
+
+    provider = tracing.tracer_provider(settings.otel_endpoint, exporter)
+    tracer = provider.get_tracer("billing")
+    if settings.otel_statements:
+        tracing.trace_statements(engine, tracer)
+    return [Middleware(tracing.Tracing, tracer=tracer)], provider
+
+
 def create_app(
     settings: Settings,
     engine: AsyncEngine,
@@ -69,11 +90,13 @@ def create_app(
     sessionmaker: async_sessionmaker[AsyncSession] | None = None,
     assets_dir: Path = DEFAULT_ASSETS_DIR,
     dispose_engine: bool = True,
+    span_exporter: SpanExporter | None = None,
 ) -> Starlette:
     """The app serving /graphql, /healthz, /readyz, /metrics and GraphiQL's files.
 
     `sessionmaker` defaults to one on `engine`, and query operations then read without a
     transaction; tests pass one bound to a rolled-back connection, used for everything.
+    `span_exporter` takes the spans instead of the OTLP collector when tracing is on (tests).
     Raises AssetsError when GraphiQL is on and its files are not right.
     """
     page = local_graphiql(assets_dir) if settings.graphiql else None
@@ -122,12 +145,16 @@ def create_app(
             return JSONResponse({"error": "not found"}, status_code=404)
         return FileResponse(path, headers={"Cache-Control": "public, max-age=86400"})
 
+    tracing, tracer_provider = tracing_middleware(settings, engine, span_exporter)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # what start-up made is frozen; the collector runs on a timer (api.collector)
         interval = settings.gc_interval_ms / 1000 if settings.gc_interval_ms else None
         async with scheduled_collection(interval):
             yield
+        if tracer_provider is not None:
+            tracer_provider.shutdown()  # sends the spans still batched
         if dispose_engine:
             await engine.dispose()
 
@@ -141,6 +168,7 @@ def create_app(
         ],
         middleware=[
             Middleware(AccessLog, metrics=metrics),
+            *tracing,
             Middleware(SecurityHeaders),
             Middleware(HeaderLimit, max_bytes=settings.max_header_bytes),
             *http_middleware(settings),

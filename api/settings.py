@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     cors_origins: list[str] = []
     gzip_min_bytes: int = Field(default=1024, ge=0)
     persisted_queries_bytes: int = Field(default=5_000_000, ge=0)
+    # OpenTelemetry tracing (off unless the endpoint is set; api/tracing.py): spans sent over
+    # OTLP/HTTP to this collector URL, e.g. http://otel-collector:4318, and optionally one span
+    # per SQL statement
+    otel_endpoint: str | None = None
+    otel_statements: bool = False
 
     def limits(self) -> Limits:
         """The document limits the schema enforces."""
@@ -127,6 +132,15 @@ class Settings(BaseSettings):
                 f"{', '.join(wrong)}: each must be an origin like https://app.example.com"
                 " (scheme, host and port only) or *"
             )
+        return value
+
+    @field_validator("otel_endpoint")
+    @classmethod
+    def _collector_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not re.match(r"^https?://[^\s/]+(/\S*)?$", value):
+            raise ValueError("must be the collector's OTLP/HTTP URL, like http://collector:4318")
         return value
 
     @field_validator("jwt_algorithms")
