@@ -47,6 +47,7 @@ from schema.subscription_terms import (
     terms_of,
 )
 from schema.usage import Granularity, Metric, UsageReport
+from schema.user_statistics import InstanceUserStatistics, InstanceUserStatisticsReport
 
 T = TypeVar("T")
 
@@ -336,6 +337,35 @@ class Instance(relay.Node):
     @strawberry.field(description="When it last synced or had a usage report; null if never.")
     def last_sync_at(self) -> datetime.datetime | None:
         return self.row.last_sync_at
+
+    @strawberry.field(
+        description="The user statistics of its latest report, beside the seats its current "
+        "subscription pays for; null until a report carries them."
+    )
+    async def user_statistics(self, info: Info) -> InstanceUserStatistics | None:
+        if self.row.user_statistics is None:
+            return None
+        return InstanceUserStatistics.of(self.row.user_statistics, await self._seats(info))
+
+    @strawberry.field(
+        description="Each day's latest user statistics on the days from `from` to `to` "
+        "(both included, at most 366 days), by day; days without them are left out."
+    )
+    async def user_statistics_history(
+        self,
+        info: Info,
+        from_: Annotated[
+            datetime.date, strawberry.argument(name="from", description="The first day.")
+        ],
+        to: Annotated[datetime.date, strawberry.argument(description="The last day.")],
+    ) -> list[InstanceUserStatisticsReport]:
+        rows = await accounts.instance_user_statistics_history(info.context, self.id, from_, to)
+        seats = await self._seats(info) if rows else None
+        return [InstanceUserStatisticsReport.of(row, seats) for row in rows]
+
+    async def _seats(self, info: Info) -> int | None:
+        subscription = await accounts.instance_subscription(info.context, self.id)
+        return subscription.seats if subscription else None
 
     @strawberry.field(description="Its syncs and usage reports, oldest first.")
     async def sync_reports(

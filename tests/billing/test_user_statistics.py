@@ -8,8 +8,8 @@ import pytest
 
 from billing.errors import InvalidInputError
 from billing.user_statistics import (
-    UserStatistics,
     UsersByRole,
+    UserStatistics,
     read_user_statistics,
     user_statistics_of,
 )
