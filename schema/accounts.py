@@ -9,11 +9,12 @@ from typing import Annotated, TypeVar
 import strawberry
 from strawberry import relay
 
-from billing.errors import BillingError
+from billing.errors import BillingError, InvalidInputError
 from db import tables
-from resolvers import accounts, catalog, member_preview, members
+from resolvers import accounts, catalog, instance_preview, member_preview, members
 from resolvers import invoices as billing_records
 from resolvers import usage as usage_
+from resolvers.errors import BadUserInput
 from schema.base import (
     Info,
     decode_cursor,
@@ -23,6 +24,7 @@ from schema.base import (
     visible_nodes,
 )
 from schema.errors import user_error
+from schema.instance_preview import ADD, ROLE, InstanceRole, InstanceUsersChangePreview
 from schema.invoices import Invoice
 from schema.licenses import License, SyncReport
 from schema.lookahead import selects
@@ -362,6 +364,21 @@ class Instance(relay.Node):
         rows = await accounts.instance_user_statistics_history(info.context, self.id, from_, to)
         seats = await self._seats(info) if rows else None
         return [InstanceUserStatisticsReport.of(row, seats) for row in rows]
+
+    @strawberry.field(
+        description="What adding users would cost: the customer and admins. Null without an "
+        "active subscription. Writes nothing."
+    )
+    async def preview_users_change(
+        self, info: Info, add: Annotated[int, ADD], role: Annotated[InstanceRole, ROLE]
+    ) -> InstanceUsersChangePreview | None:
+        try:
+            preview = await instance_preview.preview_for_instance(
+                info.context, self.row, add=add, role=role
+            )
+        except InvalidInputError as error:
+            raise BadUserInput(error.message, error.field) from None
+        return InstanceUsersChangePreview.of(preview) if preview else None
 
     async def _seats(self, info: Info) -> int | None:
         subscription = await accounts.instance_subscription(info.context, self.id)
