@@ -174,35 +174,29 @@ def cmd_dev_env(settings: Settings | None, args: argparse.Namespace) -> None:
 
 def cmd_license_verify(settings: Settings, args: argparse.Namespace) -> None:
     from api.app import load_license_keys
-    from api.licenses import LicenseRefused, read_public_key, verify_license
+    from api.offline_tools import OfflineToolError, public_keys, verify_license_file
 
     try:
-        if args.public_key:
-            keys = {_kid_of(Path(p)): read_public_key(Path(p)) for p in args.public_key}
+        if args.public_key or args.jwks:
+            keys = public_keys(
+                [Path(p) for p in args.public_key or []], [Path(p) for p in args.jwks or []]
+            )
         else:  # the keys this service is configured with
             keys = load_license_keys(load_settings()).public
-        token = Path(args.file).read_text().strip()
-    except (OSError, ValueError, TypeError) as error:
-        raise ConfigError(str(error)) from None
-    today = args.date or SystemClock().today()
-    try:
-        grant = verify_license(token, keys, today=today)
-    except LicenseRefused as refused:
-        print(f"invalid license: {refused}", file=sys.stderr)
+        print(verify_license_file(Path(args.file), keys, today=args.date or SystemClock().today()))
+    except OfflineToolError as error:
+        print(error, file=sys.stderr)
         sys.exit(1)
-    add_ons = ", ".join(f"{code} x {quantity}" for code, quantity in grant.add_ons) or "none"
-    print(
-        f"valid on {today.isoformat()}: {grant.plan} for {grant.seats} seats, "
-        f"{grant.starts_on.isoformat()} to {grant.expires_on.isoformat()}, "
-        f"{grant.license_type.value}, add-ons: {add_ons}\n"
-        f"licensee: {grant.licensee.name} <{grant.licensee.email}>, {grant.licensee.company}; "
-        f"subscription {grant.subscription_id}, issued {grant.issued_at.isoformat()}"
-    )
 
 
-def _kid_of(path: Path) -> str:
-    name = path.name
-    return name.removesuffix(".pem").removesuffix(".pub")
+def cmd_report_validate(settings: Settings, args: argparse.Namespace) -> None:
+    from api.offline_tools import OfflineToolError, validate_report_file
+
+    try:
+        print(validate_report_file(Path(args.file)))
+    except OfflineToolError as error:
+        print(error, file=sys.stderr)
+        sys.exit(1)
 
 
 def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
@@ -248,6 +242,36 @@ def cmd_export_schema(settings: Settings | None, args: argparse.Namespace) -> No
     else:
         Path(args.output).write_text(text)
         print(f"wrote {args.output}")
+
+
+def _add_offline_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`license verify` and `report validate`: what an operator runs around the air gap."""
+    license_ = commands.add_parser("license", help="licenses")
+    license_commands = license_.add_subparsers(dest="license", required=True)
+    verify = license_commands.add_parser(
+        "verify", help="check a license file offline and print what it grants, or why not"
+    )
+    verify.add_argument("file", help="the license file (the signed token)")
+    verify.add_argument(
+        "--public-key",
+        action="append",
+        help="a <kid>.pub.pem file (repeatable); the configured keys by default",
+    )
+    verify.add_argument(
+        "--jwks",
+        action="append",
+        help="a JSON Web Key Set file, as licenseSigningKeys publishes it (repeatable)",
+    )
+    verify.add_argument("--date", type=date.fromisoformat, help="the day (today by default)")
+    verify.set_defaults(run=cmd_license_verify, needs_settings=False)
+
+    report = commands.add_parser("report", help="usage reports of offline instances")
+    report_commands = report.add_subparsers(dest="report", required=True)
+    validate = report_commands.add_parser(
+        "validate", help="check a usage report file before carrying it across the air gap"
+    )
+    validate.add_argument("file", help="the usage report (JSON)")
+    validate.set_defaults(run=cmd_report_validate, needs_settings=False)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -306,19 +330,7 @@ def parser() -> argparse.ArgumentParser:
     dev_env.add_argument("--keys-dir", default=".data/keys")
     dev_env.set_defaults(run=cmd_dev_env, needs_settings=False)
 
-    license_ = commands.add_parser("license", help="licenses")
-    license_commands = license_.add_subparsers(dest="license", required=True)
-    verify = license_commands.add_parser(
-        "verify", help="check a license file offline and print what it grants, or why not"
-    )
-    verify.add_argument("file", help="the license file (the signed token)")
-    verify.add_argument(
-        "--public-key",
-        action="append",
-        help="a <kid>.pub.pem file (repeatable); the configured keys by default",
-    )
-    verify.add_argument("--date", type=date.fromisoformat, help="the day (today by default)")
-    verify.set_defaults(run=cmd_license_verify, needs_settings=False)
+    _add_offline_commands(commands)
 
     token = commands.add_parser("token", help="mint a development token with the configured key")
     token.add_argument("--role", required=True, choices=[r.value for r in Role])

@@ -1,6 +1,7 @@
 """Signed licenses: Ed25519 JWTs (`kid` in the header) that an instance verifies offline with
-only the published public keys. `verify_license` is the whole check; it needs nothing of
-this service but `billing.licenses`, pyjwt and cryptography, so an instance can embed it.
+only the published public keys. `verify_license` is the whole check: the signature
+(`api.license_verifier`, standard library + pyjwt + cryptography only, for instances to copy)
+then the claims and dates (`billing.licenses`).
 
 Keys are PEM files named after their key id: `<kid>.pem` (private, signs) and
 `<kid>.pub.pem` (public). Several public keys may be listed at once so keys can rotate: a
@@ -14,7 +15,6 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -23,21 +23,17 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from jwt.algorithms import OKPAlgorithm
 
+from api.license_verifier import (
+    ALGORITHM,
+    LicenseRefused,
+    Refusal,
+    read_pem_public_key,
+    verified_claims,
+)
 from billing.errors import ErrorCode, LicenseRefusedError
 from billing.licenses import LicenseGrant
 
-ALGORITHM = "EdDSA"
 MAX_KID = 64
-
-
-class Refusal(StrEnum):
-    """Why a license is not accepted."""
-
-    MALFORMED = "malformed"
-    UNKNOWN_KEY = "unknown key"
-    BAD_SIGNATURE = "bad signature"
-    EXPIRED = "expired"
-    NOT_YET_VALID = "not yet valid"
 
 
 _CODES = {
@@ -49,38 +45,13 @@ _CODES = {
 }
 
 
-class LicenseRefused(Exception):
-    def __init__(self, reason: Refusal, detail: str) -> None:
-        super().__init__(f"{reason.value}: {detail}")
-        self.reason = reason
-        self.detail = detail
-
-
 def verify_license(
     token: str, public_keys: Mapping[str, Ed25519PublicKey], *, today: date | None
 ) -> LicenseGrant:
     """The grant of a license valid on `today`, or LicenseRefused saying exactly why not:
     malformed, signed by a key not in `public_keys` (kid -> key), bad signature, expired, or
     not yet valid."""
-    try:
-        header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError as error:
-        raise LicenseRefused(Refusal.MALFORMED, str(error)) from None
-    if header.get("alg") != ALGORITHM:
-        raise LicenseRefused(Refusal.MALFORMED, f"algorithm {header.get('alg')!r} is not EdDSA")
-    kid = header.get("kid")
-    key = public_keys.get(kid) if isinstance(kid, str) else None
-    if key is None:
-        raise LicenseRefused(Refusal.UNKNOWN_KEY, f"no public key {kid!r} is listed")
-    try:
-        # validity is by calendar date (starts_on, expires_on), not by the issuing clock
-        claims = jwt.decode(
-            token, key, algorithms=[ALGORITHM], options={"require": ["iat"], "verify_iat": False}
-        )
-    except jwt.InvalidSignatureError:
-        raise LicenseRefused(Refusal.BAD_SIGNATURE, "the signature does not match") from None
-    except jwt.PyJWTError as error:
-        raise LicenseRefused(Refusal.MALFORMED, str(error)) from None
+    claims = verified_claims(token, public_keys)
     try:
         grant = LicenseGrant.from_claims(claims)
     except ValueError as error:
@@ -149,10 +120,7 @@ class LicenseKeys:
 
 
 def read_public_key(path: Path) -> Ed25519PublicKey:
-    key = serialization.load_pem_public_key(path.read_bytes())
-    if not isinstance(key, Ed25519PublicKey):
-        raise ValueError(f"{path} is not an Ed25519 public key")
-    return key
+    return read_pem_public_key(path.read_bytes(), str(path))
 
 
 def generate_keys(directory: Path, kid: str) -> tuple[Path, Path]:

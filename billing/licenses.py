@@ -6,10 +6,13 @@ what the claims mean, so the service and an instance read a license the same way
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
+
+from billing.charges import Term
+from billing.instance_preview import SeatTerms
 
 
 class LicenseType(StrEnum):
@@ -38,11 +41,15 @@ class LicenseGrant:
     license_type: LicenseType
     subscription_id: int
     issued_at: datetime
+    # what seats over `seats` cost, for the "adding users will cost" warning offline;
+    # absent from licenses signed before it existed (they still verify)
+    seat_terms: SeatTerms | None = None
 
     def claims(self) -> dict[str, Any]:
         """The token's claims. `nbf`/`exp` are deliberately absent: validity is by calendar
         date (a term is [starts_on, expires_on)), checked by `in_force`."""
-        return {
+        extra = {"seat_terms": self.seat_terms.claims()} if self.seat_terms else {}
+        return extra | {
             "licensee": {
                 "name": self.licensee.name,
                 "email": self.licensee.email,
@@ -79,8 +86,12 @@ class LicenseGrant:
                 subscription_id=_whole(claims["subscription_id"], "subscription_id"),
                 issued_at=datetime.fromtimestamp(_whole(claims["iat"], "iat"), tz=UTC),
             )
-        except (KeyError, TypeError, OverflowError, OSError) as error:
-            raise ValueError(f"missing or malformed claim: {error}") from None
+            if "seat_terms" in claims:
+                grant = replace(grant, seat_terms=_seat_terms(claims["seat_terms"], grant))
+        except KeyError as error:
+            raise ValueError(f"missing claim: {error.args[0]}") from None
+        except (TypeError, OverflowError, OSError):
+            raise ValueError("malformed claim") from None
         if grant.expires_on <= grant.starts_on:
             raise ValueError("expires_on must be after starts_on")
         return grant
@@ -94,6 +105,13 @@ class LicenseGrant:
         if today >= self.expires_on:
             return "expired"
         return None
+
+
+def _seat_terms(claim: Any, grant: LicenseGrant) -> SeatTerms:
+    try:
+        return SeatTerms.from_claims(claim, Term(grant.starts_on, grant.expires_on))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise ValueError("malformed claim: seat_terms") from None
 
 
 def _whole(value: Any, name: str) -> int:

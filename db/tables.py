@@ -175,6 +175,10 @@ class Instance(SQLModel, table=True):
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
     created_at: datetime | None = _created_at()
+    # the latest report's user statistics (billing.user_statistics); null until one has them
+    user_statistics: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSONB(none_as_null=True), nullable=True)
+    )
 
 
 class Subscription(SQLModel, table=True):
@@ -604,6 +608,10 @@ class SyncReport(SQLModel, table=True):
     received_at: datetime | None = _created_at()
     # the highest billable count of all the day's reports
     peak: int = Field(sa_column=Column(Integer, nullable=False))
+    # the latest report's user statistics; null for a report with only the two counts
+    user_statistics: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSONB(none_as_null=True), nullable=True)
+    )
 
 
 class ActivationCode(SQLModel, table=True):

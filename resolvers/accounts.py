@@ -14,9 +14,9 @@ from billing.seats import SeatFigures, seat_figures
 from db.accounts import customers_page, namespace_by_path
 from db.tables import Customer, Instance, License, Namespace, Plan, Subscription, SyncReport
 from resolvers.context import Context
-from resolvers.errors import Forbidden, ObjectNotFound, Unauthenticated
+from resolvers.errors import BadUserInput, Forbidden, ObjectNotFound, Unauthenticated
 from resolvers.limits import search_term
-from resolvers.loaders import PageKey, required
+from resolvers.loaders import HistoryKey, PageKey, required
 from resolvers.principal import Permission, Principal
 from resolvers.renewals import PricedRenewal, upcoming_renewal
 
@@ -128,6 +128,23 @@ async def instance_sync_reports(
     """A visible instance's reports, oldest first."""
     return await context.loaders.sync_report_pages_by_instance.load(
         PageKey(instance_id, after, limit)
+    )
+
+
+MAX_HISTORY_DAYS = 366
+
+
+async def instance_user_statistics_history(
+    context: Context, instance_id: int, first: date, last: date
+) -> list[SyncReport]:
+    """A visible instance's reports that carry user statistics on the days [first, last]
+    (at most MAX_HISTORY_DAYS days), by day."""
+    if last < first:
+        raise BadUserInput("`to` is before `from`.", "to")
+    if (last - first).days >= MAX_HISTORY_DAYS:
+        raise BadUserInput(f"`from` to `to` spans at most {MAX_HISTORY_DAYS} days.", "to")
+    return await context.loaders.user_statistics_history_by_instance.load(
+        HistoryKey(instance_id, first, last)
     )
 
 

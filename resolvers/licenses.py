@@ -8,11 +8,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from billing.charges import Term
+from billing.instance_preview import Reconciliation, SeatTerms
 from billing.licenses import Licensee, LicenseGrant, LicenseType
+from billing.money import Money
 from billing.subscriptions import SubscriptionStatus
 from db.licenses import latest_license
 from db.subscriptions import add_ons_of
-from db.tables import AddOn, Customer, License, Plan, Subscription
+from db.tables import AddOn, Customer, License, Plan, Price, Subscription
 from resolvers.context import Context, LicenseSigner
 from resolvers.errors import ObjectNotFound
 
@@ -33,6 +36,8 @@ async def refresh_license(
     terms = _terms(subscription, plan, add_ons)
     if not await _differs(session, subscription, terms):
         return None
+    price = await session.get(Price, subscription.price_id)
+    assert price is not None
     grant = LicenseGrant(
         licensee=Licensee(customer.name, customer.billing_email, customer.name),
         plan=plan.code,
@@ -43,6 +48,7 @@ async def refresh_license(
         license_type=LicenseType(subscription.license_type),
         subscription_id=subscription.id,
         issued_at=now.replace(microsecond=0),
+        seat_terms=seat_terms_of(subscription, plan, price),
     )
     kid, token = sign(grant)
     row = License(
@@ -60,6 +66,22 @@ async def refresh_license(
     )
     session.add(row)
     return row
+
+
+def seat_terms_of(subscription: Subscription, plan: Plan, price: Price) -> SeatTerms:
+    """What seats over the paid count cost this subscription: the license carries it, and the
+    online preview computes from it, so both warn alike."""
+    return SeatTerms(
+        plan_name=plan.name,
+        seat_price=Money(price.unit_amount, price.currency),
+        term=Term(subscription.start_date, subscription.end_date),
+        reconciliation=Reconciliation.QUARTERLY
+        if subscription.quarterly_reconciliation
+        else Reconciliation.TRUE_UP,
+        paid=plan.code != "free" and not subscription.trial,
+        guests_free=plan.excludes_guests,
+        plan_changed_on=subscription.plan_changed_on,
+    )
 
 
 async def _granted(

@@ -16,6 +16,7 @@ from db.catalog import P, prices_in_force
 from db.invoices import lines_by_invoice, payments_by_invoice
 from db.members import reaching_memberships
 from db.subscriptions import add_ons_by_subscription
+from db.syncs import user_statistics_history
 from db.tables import (
     AddOn,
     AddOnPrice,
@@ -67,6 +68,14 @@ class PricesKey(NamedTuple):
     currency: str | None
 
 
+class HistoryKey(NamedTuple):
+    """An instance's reports on the days [first, last]."""
+
+    instance_id: int
+    first: date
+    last: date
+
+
 class PageKey(NamedTuple):
     """One keyset page of an owner's child list: rows after `after`, at most `limit`."""
 
@@ -113,6 +122,22 @@ def _pages(model: type[M], column: Any) -> Load[PageKey, list[M]]:
         return [found[key] for key in keys]
 
     return load
+
+
+async def _statistics_history(
+    session: AsyncSession, keys: Sequence[HistoryKey]
+) -> list[list[SyncReport]]:
+    """Keys that share a date range (every item of one list field does): one statement."""
+
+    def shape(key: HistoryKey) -> tuple[date, date]:
+        return (key.first, key.last)
+
+    found: dict[HistoryKey, list[SyncReport]] = {}
+    for (first, last), group in groupby(sorted(keys, key=shape), key=shape):
+        same = list(group)
+        rows = await user_statistics_history(session, [k.instance_id for k in same], first, last)
+        found.update(zip(same, rows, strict=True))
+    return [found[key] for key in keys]
 
 
 def _prices(model: type[P]) -> Load[PricesKey, list[P]]:
@@ -211,6 +236,7 @@ class Loaders:
     license_by_id = _Loader(_by_id(License))
     sync_report_pages_by_instance = _Loader(_pages(SyncReport, SyncReport.instance_id))
     sync_report_by_id = _Loader(_by_id(SyncReport))
+    user_statistics_history_by_instance = _Loader(_statistics_history)
 
 
 async def required(loader: DataLoader[K, V | None], key: K | None) -> V:

@@ -3,7 +3,8 @@
 Counts must be JSON integers (1.9, true and "5" are refused, never truncated), `NaN`,
 `Infinity` and numbers too large for a float (1e400) are refused, as are nesting too deep to
 parse, strings with a NUL character and a `reported_at` outside 1900..2999. Every refusal is
-an InvalidInputError naming the key, as `report.billable_users`.
+an InvalidInputError naming the key, as `report.billable_users` or
+`report.user_statistics.by_role.guest`, and never quotes Python's exception text.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from billing.errors import ErrorCode, InvalidInputError
+from billing.user_statistics import UserStatistics, read_user_statistics
 
 EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)  # the DateTime scalar's range
 
@@ -27,6 +29,8 @@ class Report:
     billable_users: int
     max_historical_users: int
     reported_at: datetime
+    # GitLab's admin breakdown; older reports carry only the two counts
+    user_statistics: UserStatistics | None = None
 
 
 def _refuse(message: str, field: str = "report") -> InvalidInputError:
@@ -59,8 +63,12 @@ def parse_report_file(file: str) -> Report:
         data = json.loads(file, parse_constant=_no_constants)
     except RecursionError:
         raise _refuse("Not a usage report file: nested too deeply.") from None
-    except ValueError as error:  # JSONDecodeError included
-        raise _refuse(f"Not a usage report file: {error}") from None
+    except json.JSONDecodeError as error:
+        raise _refuse(
+            f"Not a usage report file: not JSON (line {error.lineno}, column {error.colno})."
+        ) from None
+    except ValueError:  # a number too long to convert
+        raise _refuse("Not a usage report file: a number is too long.") from None
     if not isinstance(data, dict):
         raise _refuse("Not a usage report file: expected a JSON object.")
     moment = _text(data, "reported_at")
@@ -70,12 +78,19 @@ def parse_report_file(file: str) -> Report:
         raise _refuse("`reported_at` is not an ISO 8601 time.", "report.reported_at") from None
     if not EARLIEST <= reported_at.date() <= LATEST:
         raise _refuse(f"`reported_at` must be from {EARLIEST} to {LATEST}.", "report.reported_at")
+    billable_users = _count(data, "billable_users")
+    statistics = data.get("user_statistics")
     return Report(
         license=_text(data, "license").strip(),
         instance_uid=_text(data, "instance_id"),
         hostname=_text(data, "hostname"),
         version=_text(data, "version"),
-        billable_users=_count(data, "billable_users"),
+        billable_users=billable_users,
         max_historical_users=_count(data, "max_historical_users"),
         reported_at=reported_at,
+        user_statistics=None
+        if statistics is None
+        else read_user_statistics(
+            statistics, billable_users=billable_users, field="report.user_statistics"
+        ),
     )

@@ -140,6 +140,7 @@ async def _accept(
             max_historical_users=report.max_historical_users,
             reported_at=report.reported_at,
             peak=report.billable_users,
+            user_statistics=report.user_statistics.as_dict() if report.user_statistics else None,
         ),
     )
     if changed:
@@ -148,6 +149,7 @@ async def _accept(
         instance.seats_in_use = latest.billable_users
         instance.max_historical_users = latest.max_historical_users
         instance.hostname, instance.version = latest.hostname, latest.version
+        instance.user_statistics = latest.user_statistics
         instance.last_sync_at = now
         if day < subscription.end_date:  # a day past the end belongs to the next term
             subscription.max_seats_used = max(subscription.max_seats_used, report.billable_users)

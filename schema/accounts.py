@@ -9,11 +9,12 @@ from typing import Annotated, TypeVar
 import strawberry
 from strawberry import relay
 
-from billing.errors import BillingError
+from billing.errors import BillingError, InvalidInputError
 from db import tables
-from resolvers import accounts, catalog, member_preview, members
+from resolvers import accounts, catalog, instance_preview, member_preview, members
 from resolvers import invoices as billing_records
 from resolvers import usage as usage_
+from resolvers.errors import BadUserInput
 from schema.base import (
     Info,
     decode_cursor,
@@ -23,6 +24,7 @@ from schema.base import (
     visible_nodes,
 )
 from schema.errors import user_error
+from schema.instance_preview import ADD, ROLE, InstanceRole, InstanceUsersChangePreview
 from schema.invoices import Invoice
 from schema.licenses import License, SyncReport
 from schema.lookahead import selects
@@ -47,6 +49,7 @@ from schema.subscription_terms import (
     terms_of,
 )
 from schema.usage import Granularity, Metric, UsageReport
+from schema.user_statistics import InstanceUserStatistics, InstanceUserStatisticsReport
 
 T = TypeVar("T")
 
@@ -336,6 +339,50 @@ class Instance(relay.Node):
     @strawberry.field(description="When it last synced or had a usage report; null if never.")
     def last_sync_at(self) -> datetime.datetime | None:
         return self.row.last_sync_at
+
+    @strawberry.field(
+        description="The user statistics of its latest report, beside the seats its current "
+        "subscription pays for; null until a report carries them."
+    )
+    async def user_statistics(self, info: Info) -> InstanceUserStatistics | None:
+        if self.row.user_statistics is None:
+            return None
+        return InstanceUserStatistics.of(self.row.user_statistics, await self._seats(info))
+
+    @strawberry.field(
+        description="Each day's latest user statistics on the days from `from` to `to` "
+        "(both included, at most 366 days), by day; days without them are left out."
+    )
+    async def user_statistics_history(
+        self,
+        info: Info,
+        from_: Annotated[
+            datetime.date, strawberry.argument(name="from", description="The first day.")
+        ],
+        to: Annotated[datetime.date, strawberry.argument(description="The last day.")],
+    ) -> list[InstanceUserStatisticsReport]:
+        rows = await accounts.instance_user_statistics_history(info.context, self.id, from_, to)
+        seats = await self._seats(info) if rows else None
+        return [InstanceUserStatisticsReport.of(row, seats) for row in rows]
+
+    @strawberry.field(
+        description="What adding users would cost: the customer and admins. Null without an "
+        "active subscription. Writes nothing."
+    )
+    async def preview_users_change(
+        self, info: Info, add: Annotated[int, ADD], role: Annotated[InstanceRole, ROLE]
+    ) -> InstanceUsersChangePreview | None:
+        try:
+            preview = await instance_preview.preview_for_instance(
+                info.context, self.row, add=add, role=role
+            )
+        except InvalidInputError as error:
+            raise BadUserInput(error.message, error.field) from None
+        return InstanceUsersChangePreview.of(preview) if preview else None
+
+    async def _seats(self, info: Info) -> int | None:
+        subscription = await accounts.instance_subscription(info.context, self.id)
+        return subscription.seats if subscription else None
 
     @strawberry.field(description="Its syncs and usage reports, oldest first.")
     async def sync_reports(

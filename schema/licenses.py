@@ -16,6 +16,7 @@ from resolvers import accounts, activation, licenses, syncs
 from resolvers.report_file import Report
 from schema.base import Info, node_id, resolve_nodes_by_id, visible_nodes
 from schema.errors import Conflict, InvalidInput, LicenseRefused, NotFound, user_error
+from schema.user_statistics import InstanceUserStatisticsInput, statistics_input
 
 strawberry.enum(DomainLicenseType, description="How an instance receives its licenses.")
 LicenseType: TypeAlias = DomainLicenseType
@@ -141,6 +142,10 @@ class LicenseSyncInput:
         description="The most users it has ever had at once."
     )
     reported_at: datetime.datetime = strawberry.field(description="When it counted.")
+    user_statistics: InstanceUserStatisticsInput | None = strawberry.field(
+        default=None,
+        description="The admin area's user statistics (GitLab 17.x and later send them).",
+    )
 
 
 @strawberry.type(description="What a sync changed, and what the instance should use now.")
@@ -338,18 +343,19 @@ class LicenseMutation(ActivationMutation):
         info: Info,
         input: Annotated[LicenseSyncInput, strawberry.argument(description="The report.")],
     ) -> LicenseSyncResult:
-        report = Report(
-            license=input.license.strip(),
-            instance_uid=input.instance_id,
-            hostname=input.hostname,
-            version=input.version,
-            billable_users=input.billable_users,
-            max_historical_users=input.max_historical_users,
-            reported_at=input.reported_at
-            if input.reported_at.tzinfo
-            else input.reported_at.replace(tzinfo=datetime.UTC),
-        )
         try:
+            report = Report(
+                license=input.license.strip(),
+                instance_uid=input.instance_id,
+                hostname=input.hostname,
+                version=input.version,
+                billable_users=input.billable_users,
+                max_historical_users=input.max_historical_users,
+                reported_at=input.reported_at
+                if input.reported_at.tzinfo
+                else input.reported_at.replace(tzinfo=datetime.UTC),
+                user_statistics=statistics_input(input.user_statistics, input.billable_users),
+            )
             answer = await syncs.license_sync(info.context, report)
         except BillingError as error:
             return user_error(error)  # type: ignore[return-value]

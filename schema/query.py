@@ -23,6 +23,7 @@ from schema.base import (
 )
 from schema.catalog import CatalogQuery
 from schema.input_limits import ListAtMost
+from schema.instance_preview import InstancePreviewQuery
 from schema.invoices import AuditEvent, Invoice
 from schema.licenses import LicenseMutation, LicenseQuery
 from schema.seat_data import SeatDataMutation
@@ -54,7 +55,7 @@ class Viewer:
 
 
 @strawberry.type(description="Read the catalog, accounts and subscriptions.")
-class Query(CatalogQuery, LicenseQuery, AnalyticsQuery):
+class Query(CatalogQuery, LicenseQuery, InstancePreviewQuery, AnalyticsQuery):
     node: relay.Node | None = relay.node(
         description="Fetch any object by its global id; null when not found or not visible."
     )
