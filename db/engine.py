@@ -174,6 +174,10 @@ def history() -> list[tuple[str, str | None, str]]:
     """Every migration, newest first: (revision, the one before it, its message)."""
     scripts = ScriptDirectory.from_config(alembic_config())
     return [
-        (s.revision, s.down_revision if isinstance(s.down_revision, str) else None, s.doc)
+        (
+            s.revision,
+            s.down_revision if isinstance(s.down_revision, str) else None,
+            " ".join(s.doc.split()),
+        )
         for s in scripts.walk_revisions()
     ]

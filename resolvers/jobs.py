@@ -128,10 +128,12 @@ async def run_daily(  # noqa: PLR0915 (its steps are closures sharing the lists)
     done: list[str] = []
     failed: list[str] = []
 
+    owner: dict[int, str] = {}
+
     async def each(
         what: str, ids: list[int], step: Callable[[Subscription], Awaitable[list[Happened]]]
     ) -> None:
-        owner = await owners(session, ids)
+        owner.update(await owners(session, ids))
         steps.start(what, len(ids))
         for subscription_id in ids:
             steps.advance()
@@ -185,7 +187,8 @@ async def run_daily(  # noqa: PLR0915 (its steps are closures sharing the lists)
     if unlicensed:
         failed.append(
             f"{len(unlicensed)} instance subscriptions need a new license, but no signing key "
-            "is configured (BILLING_LICENSE_SIGNING_KEY): " + ", ".join(str(i) for i in unlicensed)
+            "is configured (BILLING_LICENSE_SIGNING_KEY): "
+            + ", ".join(f"{i} ({owner.get(i, '?')})" for i in unlicensed)
         )
     cutoff = midnight - KEEP_IDEMPOTENCY_KEYS
     purged = await purge(session, before=cutoff)

@@ -19,10 +19,15 @@ keys_app = typer.Typer(help="License signing keys.")
 @app.command()
 @one_line_errors
 def verify(
-    file: Annotated[Path, typer.Argument(help="The license file (the signed token).")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="The license file (the signed token).")
+    ],
     public_key: Annotated[
         list[Path] | None,
-        typer.Option(help="A <kid>.pub.pem file (repeatable) [default: the configured keys]"),
+        typer.Option(
+            metavar="PATH",
+            help="A <kid>.pub.pem file (repeatable) [default: the configured keys]",
+        ),
     ] = None,
     day: Annotated[date | None, DATE_OPTION] = None,
     as_json: Annotated[bool, JSON_OPTION] = False,
