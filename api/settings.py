@@ -31,69 +31,97 @@ class ConfigError(Exception):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="BILLING_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="BILLING_", env_file=".env", extra="ignore", use_attribute_docstrings=True
+    )
 
+    # Each field's docstring is its meaning, listed by `billing settings`.
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("DATABASE_URL", "BILLING_DATABASE_URL")
     )
+    """PostgreSQL URL (DATABASE_URL); unset: an embedded PostgreSQL in BILLING_DATA_DIR."""
     data_dir: Path = Path(".data")
+    """Where the embedded PostgreSQL keeps its files."""
     host: str = "127.0.0.1"
+    """Address `billing serve` listens on."""
     port: int = Field(default=8000, ge=1, le=65535)
+    """Port `billing serve` listens on."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    # json: one JSON object a line; console: readable lines. Unset: console on a terminal,
-    # json otherwise (a service's output is read by a log collector)
+    """Lowest level logged."""
+    # a service's output is read by a log collector, hence json off a terminal
     log_format: Literal["json", "console"] | None = None
-    # Prometheus metrics at /metrics (an operator's endpoint: serve it only where operators
-    # reach it, or set the token, which Prometheus then sends as `Authorization: Bearer`)
+    """json (one object a line) or console; unset: console on a terminal, json otherwise."""
+    # an operator's endpoint: serve it only where operators reach it, or set the token
     metrics: bool = True
+    """Serve Prometheus metrics at /metrics."""
     metrics_token: SecretStr | None = None
+    """Bearer token /metrics requires (Prometheus sends `Authorization: Bearer`)."""
     jwt_issuer: str = "billing"
+    """The iss claim tokens must carry."""
     jwt_audience: str = "billing-api"
+    """The aud claim tokens must carry."""
     jwt_algorithms: list[str] = ["HS256"]
+    """Token algorithms accepted (JSON list); they pick the key family."""
     jwt_secret: SecretStr | None = None
+    """HS* shared secret, at least 32 characters (`make .env` writes one)."""
     jwt_public_key: str | None = None
+    """PEM public key for RS/ES/PS/EdDSA tokens."""
     jwt_private_key: SecretStr | None = None
+    """PEM private key `billing token` signs with for asymmetric algorithms."""
     graphiql: bool = True
-    # Licenses: `<kid>.pem` signs; `<kid>.pub.pem` files are the keys licenses may carry
-    # (the signing key's own is always among them). `billing keys generate` writes a pair.
+    """Serve GraphiQL at /graphql for browsers."""
+    # `billing keys generate` writes a pair; the signing key's own public key is always listed
     license_signing_key: Path | None = None
+    """The <kid>.pem file licenses are signed with."""
     license_public_keys: list[Path] = []
-    # Request limits (docs/limits.md): sizes refused before parsing, the document's shape
-    # refused before execution, anonymous calls per client and minute.
+    """<kid>.pub.pem files licenses may be signed with (JSON list of paths)."""
+    # Request limits (docs/limits.md)
     max_body_bytes: int = Field(default=2_000_000, ge=1024)
+    """Largest request body, refused before parsing."""
     max_query_bytes: int = Field(default=100_000, ge=1024)
+    """Largest GraphQL document."""
     max_header_bytes: int = Field(default=16_384, ge=1024)
+    """Largest request head (uvicorn's h11 buffer)."""
     max_depth: int = Field(default=Limits.depth, ge=1)
+    """Deepest selection a document may nest."""
     max_aliases: int = Field(default=Limits.aliases, ge=0)
+    """Most aliases in a document."""
     max_field_repeats: int = Field(default=Limits.field_repeats, ge=1)
+    """Most times one field may be selected in one selection set."""
     max_fields: int = Field(default=Limits.fields, ge=100)
+    """Most fields in a document."""
     max_tokens: int = Field(default=Limits.tokens, ge=100)
+    """Most tokens the parser reads."""
     max_cost: int = Field(default=Limits.cost, ge=1)
+    """Highest estimated cost (objects an answer may hold)."""
     max_list_items: int = Field(default=Limits.list_items, ge=1)
+    """Longest list argument."""
     max_string_length: int = Field(default=Limits.string_length, ge=100)
+    """Longest string argument."""
     rate_limit_per_minute: int = Field(default=30, ge=1)
-    # a transaction left open this long is ended by PostgreSQL (a backstop: none should be)
+    """Anonymous calls per client and minute."""
     idle_in_transaction_timeout_ms: int = Field(default=60_000, ge=1000)
-    # a statement of the server's running longer is cancelled (QUERY_TIMEOUT): a backstop
-    # behind the limits above; jobs and migrations run without it
+    """A transaction left open this long is ended by PostgreSQL (a backstop)."""
+    # jobs and migrations run without it
     statement_timeout_ms: int = Field(default=10_000, ge=100)
-    # database connections each server process keeps open; a request holds one while it
-    # runs, so this bounds the requests a process runs at once (others wait for one)
+    """A server statement running longer is cancelled (QUERY_TIMEOUT)."""
+    # a request holds one while it runs, so this bounds the requests a process runs at once
     pool_size: int = Field(default=20, ge=1, le=1000)
-    # the cyclic garbage collector runs this often instead of by allocation counts
-    # (api.collector); 0 leaves it to CPython
+    """Database connections each server process keeps open."""
     gc_interval_ms: int = Field(default=1000, ge=0, le=3_600_000)
-    # HTTP (docs/http.md): the browser origins allowed to call the API (none: no CORS
-    # headers at all), answers from this size on gzipped for clients that accept it, and
-    # the bytes of documents kept for automatic persisted queries (0: APQ off)
+    """The cyclic garbage collector runs this often (0: CPython's own schedule)."""
+    # HTTP (docs/http.md)
     cors_origins: list[str] = []
+    """Browser origins allowed to call the API (JSON list; none: no CORS headers)."""
     gzip_min_bytes: int = Field(default=1024, ge=0)
+    """Answers from this size on are gzipped for clients that accept it."""
     persisted_queries_bytes: int = Field(default=5_000_000, ge=0)
-    # OpenTelemetry tracing (off unless the endpoint is set; api/tracing.py): spans sent over
-    # OTLP/HTTP to this collector URL, e.g. http://otel-collector:4318, and optionally one span
-    # per SQL statement
+    """Bytes of documents kept for automatic persisted queries (0: APQ off)."""
+    # OpenTelemetry tracing (api/tracing.py)
     otel_endpoint: str | None = None
+    """OTLP/HTTP collector URL spans are sent to, e.g. http://otel-collector:4318 (unset: no tracing)."""
     otel_statements: bool = False
+    """With tracing on, also a span per SQL statement."""
 
     def limits(self) -> Limits:
         """The document limits the schema enforces."""

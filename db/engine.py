@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -121,3 +123,61 @@ def _run_upgrade(connection: Connection, revision: str) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, revision)
+
+
+@asynccontextmanager
+async def rolled_back_session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session whose commits are savepoints inside one transaction that is rolled back at
+    the end: what it does is seen inside it and nowhere else (a dry run). Sequences still
+    advance, as they do for any rolled-back transaction."""
+    async with engine.connect() as connection:
+        outer = await connection.begin()
+        session = AsyncSession(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+        try:
+            yield session
+        finally:
+            await session.close()
+            await outer.rollback()
+
+
+def _alembic_command(connection: Connection, name: str, *args: object) -> None:
+    from alembic import command
+
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    getattr(command, name)(config, *args)
+
+
+async def downgrade(engine_url: str | URL, revision: str) -> None:
+    """Undo migrations down to `revision` (an id, or relative like -1)."""
+    engine = make_engine(engine_url, pool_size=1)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_alembic_command, "downgrade", revision)
+    finally:
+        await engine.dispose()
+
+
+async def revision_of(engine_url: str | URL) -> str | None:
+    """The revision the database is at (None before the first migration)."""
+    engine = make_engine(engine_url, pool_size=1)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(current_revision)
+    finally:
+        await engine.dispose()
+
+
+def history() -> list[tuple[str, str | None, str]]:
+    """Every migration, newest first: (revision, the one before it, its message)."""
+    scripts = ScriptDirectory.from_config(alembic_config())
+    return [
+        (
+            s.revision,
+            s.down_revision if isinstance(s.down_revision, str) else None,
+            " ".join(s.doc.split()),
+        )
+        for s in scripts.walk_revisions()
+    ]

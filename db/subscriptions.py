@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from billing.subscriptions import SubscriptionStatus
 from db.batch import rows_grouped_by_key
-from db.tables import Instance, Namespace, Plan, Price, Subscription, SubscriptionAddOn
+from db.tables import Customer, Instance, Namespace, Plan, Price, Subscription, SubscriptionAddOn
 
 ACTIVE = SubscriptionStatus.ACTIVE.value
 # A locked row must be read from the database, not served from the session's identity map
@@ -126,3 +126,23 @@ async def active_instance_subscriptions(session: AsyncSession) -> list[int]:
         .order_by(col(Subscription.id))
     )
     return [id_ for id_ in (await session.execute(query)).scalars() if id_ is not None]
+
+
+async def owners(session: AsyncSession, subscription_ids: list[int]) -> dict[int, str]:
+    """Whom each subscription belongs to, as operators read it: `customer / namespace path`
+    or `customer / instance hostname` (the daily job names what it acts on)."""
+    if not subscription_ids:
+        return {}
+    query = (
+        select(
+            col(Subscription.id),
+            col(Customer.name),
+            func.coalesce(col(Namespace.path), func.concat("instance ", col(Instance.hostname))),
+        )
+        .join(Customer, col(Customer.id) == Subscription.customer_id)
+        .outerjoin(Namespace, col(Namespace.id) == Subscription.namespace_id)
+        .outerjoin(Instance, col(Instance.id) == Subscription.instance_id)
+        .where(col(Subscription.id).in_(subscription_ids))
+    )
+    rows = await session.execute(query)
+    return {id_: f"{customer} / {where}" for id_, customer, where in rows if id_ is not None}

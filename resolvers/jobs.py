@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Protocol
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,12 +22,31 @@ from db.subscriptions import (
     ending_by,
     lock_namespace_of,
     lock_subscription,
+    owners,
 )
 from db.tables import Subscription
 from resolvers.changes import Who
 from resolvers.context import LicenseSigner
 from resolvers.licenses import needs_license, refresh_license
 from resolvers.renewals import Happened, reconcile_due, roll_over
+
+
+class Steps(Protocol):
+    """Where a job reports its progress (the CLI draws a bar on a terminal)."""
+
+    def start(self, what: str, total: int) -> None: ...
+    def advance(self, count: int = 1) -> None: ...
+
+
+class NoSteps:
+    def start(self, what: str, total: int) -> None:
+        pass
+
+    def advance(self, count: int = 1) -> None:
+        pass
+
+
+NO_STEPS = NoSteps()
 
 
 @dataclass(frozen=True)
@@ -54,7 +74,9 @@ async def _claim(session: AsyncSession, day: date) -> None:
     await session.commit()
 
 
-async def snapshot_seats(session: AsyncSession, *, day: date) -> SnapshotReport:
+async def snapshot_seats(
+    session: AsyncSession, *, day: date, steps: Steps = NO_STEPS
+) -> SnapshotReport:
     """Recount every namespace from scratch (memberships expire with the calendar, which no
     push announces), raise peaks, and record the day's billable counts. Safe to run twice;
     refused (DAY_BEFORE_LATEST_RUN) for a day before the daily job's latest run."""
@@ -63,8 +85,11 @@ async def snapshot_seats(session: AsyncSession, *, day: date) -> SnapshotReport:
         await session.rollback()
         raise _refuse_before(latest, day)
     namespaces = await namespaces_with_members(session)
+    steps.start("recounting namespaces", len(namespaces))
     for start in range(0, len(namespaces), 50):
-        await refresh_seat_figures(session, namespaces[start : start + 50], today=day)
+        chunk = namespaces[start : start + 50]
+        await refresh_seat_figures(session, chunk, today=day)
+        steps.advance(len(chunk))
     written = await write_snapshots(session, day)
     await session.commit()
     return SnapshotReport(day, len(namespaces), written)
@@ -81,8 +106,12 @@ JOB_ACTOR = "job:run-daily"
 KEEP_IDEMPOTENCY_KEYS = timedelta(days=7)
 
 
-async def run_daily(
-    session: AsyncSession, *, day: date, sign: LicenseSigner | None = None
+async def run_daily(  # noqa: PLR0915 (its steps are closures sharing the lists)
+    session: AsyncSession,
+    *,
+    day: date,
+    sign: LicenseSigner | None = None,
+    steps: Steps = NO_STEPS,
 ) -> DailyReport:
     """Everything due by `day`: for each subscription, its quarterly reconciliations and the
     end of its term (renewed as bought, renewed automatically, or expired), in date order
@@ -99,10 +128,16 @@ async def run_daily(
     done: list[str] = []
     failed: list[str] = []
 
+    owner: dict[int, str] = {}
+
     async def each(
-        ids: list[int], step: Callable[[Subscription], Awaitable[list[Happened]]]
+        what: str, ids: list[int], step: Callable[[Subscription], Awaitable[list[Happened]]]
     ) -> None:
+        owner.update(await owners(session, ids))
+        steps.start(what, len(ids))
         for subscription_id in ids:
+            steps.advance()
+            whose = f"{owner.get(subscription_id, '?')}: "
             try:
                 await lock_namespace_of(session, subscription_id)  # before the subscription
                 subscription = await lock_subscription(session, subscription_id)
@@ -111,13 +146,13 @@ async def run_daily(
                     continue
                 happened = await step(subscription)
                 await session.commit()  # numbers the invoices issued
-                done.extend(str(event) for event in happened)
+                done.extend(whose + str(event) for event in happened)
             except BillingError as error:
                 await session.rollback()
-                failed.append(f"subscription {subscription_id}: {error.message}")
+                failed.append(f"{whose}subscription {subscription_id}: {error.message}")
             except DBAPIError as error:  # e.g. a deadlock: the others still get their turn
                 await session.rollback()
-                failed.append(f"subscription {subscription_id}: {type(error.orig).__name__}")
+                failed.append(f"{whose}subscription {subscription_id}: {type(error.orig).__name__}")
 
     async def catch_up(subscription: Subscription) -> list[Happened]:
         happened = await reconcile_due(session, subscription, who)
@@ -147,17 +182,18 @@ async def run_daily(
         ]
 
     due = set(await due_for_reconciliation(session)) | set(await ending_by(session, day))
-    await each(sorted(due), catch_up)
-    await each(await active_instance_subscriptions(session), license)
+    await each("subscriptions due", sorted(due), catch_up)
+    await each("instance licenses", await active_instance_subscriptions(session), license)
     if unlicensed:
         failed.append(
             f"{len(unlicensed)} instance subscriptions need a new license, but no signing key "
-            "is configured (BILLING_LICENSE_SIGNING_KEY): " + ", ".join(str(i) for i in unlicensed)
+            "is configured (BILLING_LICENSE_SIGNING_KEY): "
+            + ", ".join(f"{i} ({owner.get(i, '?')})" for i in unlicensed)
         )
     cutoff = midnight - KEEP_IDEMPOTENCY_KEYS
     purged = await purge(session, before=cutoff)
     await session.commit()
-    snapshot = await snapshot_seats(session, day=day)
+    snapshot = await snapshot_seats(session, day=day, steps=steps)
     done.append(
         f"recounted {snapshot.namespaces_recounted} namespaces, wrote "
         f"{snapshot.snapshots_written} seat snapshots, forgot {purged} idempotency keys"

@@ -135,7 +135,8 @@ async def test_an_upgraded_then_cancelled_term_pays_once_when_the_job_catches_up
     # with its one TRUE_UP; a second run that day does nothing more
     report = await story.run_daily(date(2027, 3, 20))
     assert [x for x in report.done if "subscription" in x] == [
-        f"subscription {_id(story)}: expired on 2027-03-15: invoice INV-2027-000001 for 1178.24 USD"
+        f"Acme Corp / hobby-project: subscription {_id(story)}: expired on 2027-03-15: "
+        "invoice INV-2027-000001 for 1178.24 USD"
     ]
     report = await story.run_daily(date(2027, 3, 20))
     assert [x for x in report.done if "subscription" in x] == []
@@ -221,7 +222,7 @@ async def test_a_quarterly_term_upgraded_then_cancelled_is_not_trued_up_at_its_e
     # TRUE_UP (quarter 4's extra seat is not charged; the quarters charged as they went)
     report = await story.run_daily(date(2027, 3, 20))
     assert [x for x in report.done if "subscription" in x] == [
-        f"subscription {_id(story)}: expired on 2027-03-15"
+        f"Acme Corp / hobby-project: subscription {_id(story)}: expired on 2027-03-15"
     ]
     await story.run_daily(date(2027, 3, 20))
     assert await story.invoices() == [

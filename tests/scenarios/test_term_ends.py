@@ -76,7 +76,8 @@ async def test_one_run_after_missed_days_does_everything_due_and_a_second_nothin
     # term's quarter 1 (2027-03-15..2027-06-15) is reconciled: it peaked at 13, 3 over,
     # charged for 3 quarters: 3 x 348.00 / 4 x 3 = 783.00
     report = await story.run_daily(date(2027, 6, 20))
-    happened = [line.split(": ", 1)[1] for line in report.done if "subscription" in line]
+    # each line: customer / namespace: subscription N: what happened
+    happened = [line.split(": ", 2)[2] for line in report.done if "subscription" in line]
     assert happened == [
         "renewed automatically with 10 seats from 2027-03-15: invoice INV-2027-000001 for "
         "3480.00 USD",
