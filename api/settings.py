@@ -119,7 +119,7 @@ class Settings(BaseSettings):
     """Bytes of documents kept for automatic persisted queries (0: APQ off)."""
     # OpenTelemetry tracing (api/tracing.py)
     otel_endpoint: str | None = None
-    """OTLP/HTTP collector URL spans are sent to, e.g. http://otel-collector:4318 (unset: no tracing)."""
+    """OTLP/HTTP collector URL for spans, e.g. http://otel-collector:4318 (unset: off)."""
     otel_statements: bool = False
     """With tracing on, also a span per SQL statement."""
 

@@ -41,7 +41,8 @@ def verify(
 ) -> None:
     """Check a license offline: what it grants, or exactly why it is refused (status 1)."""
     from api.app import load_license_keys
-    from api.licenses import LicenseRefused, verify_license
+    from api.license_verifier import LicenseRefused
+    from api.licenses import verify_license
     from api.offline_tools import OfflineToolError, public_keys, verify_license_file
 
     today = day or SystemClock().today()

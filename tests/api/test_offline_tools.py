@@ -87,8 +87,10 @@ def test_license_verify_takes_the_published_jwks(tmp_path: Path, license_key: Pa
     refused = billing(
         "license", "verify", "initech.gitlab-license", "--jwks", "broken.json", cwd=tmp_path
     )
-    assert refused.returncode == 1
-    assert refused.stderr.strip() == "broken.json: keys[0].x is not a 32-byte base64url key"
+    assert refused.returncode == 2  # a usage error: the keys, not the license, are wrong
+    assert refused.stderr.strip() == (
+        "billing: error: broken.json: keys[0].x is not a 32-byte base64url key"
+    )
 
 
 REPORT = {
