@@ -88,6 +88,30 @@ def _grouped(model: Any, column: Any, order_by: Any, after: bool, limit: bool) -
     )
 
 
+async def counts_by_key(
+    session: AsyncSession, model: type[M], column: Any, keys: Sequence[K]
+) -> list[int]:
+    """How many rows of `model` each key has in `column`, in the order of `keys`: one statement."""
+    statement = _statement(
+        ("count by key", model, column.key),
+        lambda: (
+            select(column, func.count())
+            .where(column.in_(bindparam("keys", expanding=True)))
+            .group_by(column)
+        ),
+    )
+    result = await session.execute(statement, {"keys": list(set(keys))})
+    found: dict[Any, int] = dict(result.all())
+    return [found.get(key, 0) for key in keys]
+
+
+async def count_of(session: AsyncSession, query: Any) -> int:
+    """How many rows `query` has in all pages."""
+    return int(
+        (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    )
+
+
 async def keyset_page(
     session: AsyncSession, query: Any, *, order_by: Any, after: int | None, limit: int
 ) -> list[Any]:

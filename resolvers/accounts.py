@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from billing.seats import SeatFigures, seat_figures
-from db.accounts import customers_page, namespace_by_path
+from db.accounts import count_customers, customers_page, namespace_by_path
 from db.tables import Customer, Instance, License, Namespace, Plan, Subscription, SyncReport
 from resolvers.context import Context
 from resolvers.errors import Forbidden, ObjectNotFound, Unauthenticated
@@ -54,6 +54,12 @@ async def list_customers(
     search = search_term(search)
     async with context.db() as session:
         return await customers_page(session, after=after, limit=limit, search=search)
+
+
+async def count_customers_listed(context: Context, *, search: str | None) -> int:
+    """How many customers `list_customers` pages through (its caller passed its checks)."""
+    async with context.db() as session:
+        return await count_customers(session, search=search_term(search))
 
 
 async def get_subscription(context: Context, subscription_id: int) -> Subscription:
@@ -111,6 +117,10 @@ async def customer_subscriptions(
     )
 
 
+async def count_customer_subscriptions(context: Context, customer_id: int) -> int:
+    return await context.loaders.subscription_count_by_customer.load(customer_id)
+
+
 async def instance_licenses(
     context: Context, instance_id: int, *, after: int | None, limit: int
 ) -> list[License]:
@@ -122,6 +132,14 @@ async def instance_licenses(
     return await context.loaders.license_pages_by_instance.load(PageKey(instance_id, after, limit))
 
 
+async def count_instance_licenses(context: Context, instance_id: int) -> int:
+    """How many licenses `instance_licenses` pages through: none for those it shows none."""
+    instance = await required(context.loaders.instance_by_id, instance_id)
+    if not context.principal.may_manage_customer(instance.customer_id):
+        return 0
+    return await context.loaders.license_count_by_instance.load(instance_id)
+
+
 async def instance_sync_reports(
     context: Context, instance_id: int, *, after: int | None, limit: int
 ) -> list[SyncReport]:
@@ -129,6 +147,10 @@ async def instance_sync_reports(
     return await context.loaders.sync_report_pages_by_instance.load(
         PageKey(instance_id, after, limit)
     )
+
+
+async def count_instance_sync_reports(context: Context, instance_id: int) -> int:
+    return await context.loaders.sync_report_count_by_instance.load(instance_id)
 
 
 async def get_sync_report(context: Context, report_id: int) -> SyncReport:

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing.errors import ConflictError, ErrorCode, InvalidInputError, NotFoundError
 from billing.money import Money, currency_exponent
 from billing.subscriptions import InvoiceStatus
-from db.audit import events_page
+from db.audit import count_events, events_page
 from db.invoices import lock_invoice
 from db.tables import AuditEvent, Invoice, InvoiceLine, Payment
 from resolvers.changes import INVOICE_FIELDS, Outcome, Who, change, record, state
@@ -50,6 +50,19 @@ async def subscription_invoices(
         return []
     key = PageKey(subscription_id, after, limit)
     return await context.loaders.invoice_pages_by_subscription.load(key)
+
+
+async def count_customer_invoices(context: Context, customer_id: int) -> int:
+    return await context.loaders.invoice_count_by_customer.load(customer_id)
+
+
+async def count_subscription_invoices(
+    context: Context, subscription_id: int, customer_id: int | None
+) -> int:
+    """How many invoices `subscription_invoices` pages through: none for those it shows none."""
+    if not context.principal.may_read_customer(customer_id):
+        return 0
+    return await context.loaders.invoice_count_by_subscription.load(subscription_id)
 
 
 async def invoice_lines(context: Context, invoice_id: int) -> list[InvoiceLine]:
@@ -156,6 +169,12 @@ async def audit_events(
         raise Forbidden("read the audit trail")
     async with context.db() as session:
         return await events_page(session, subject=subject, after=after, limit=limit)
+
+
+async def count_audit_events(context: Context, *, subject: tuple[str, int] | None) -> int:
+    """How many events `audit_events` pages through (its caller passed its checks)."""
+    async with context.db() as session:
+        return await count_events(session, subject=subject)
 
 
 async def get_audit_event(context: Context, event_id: int) -> AuditEvent:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 from strawberry.dataloader import DataLoader
 
-from db.batch import rows_by_key, rows_grouped_by_key
+from db.batch import counts_by_key, rows_by_key, rows_grouped_by_key
 from db.catalog import P, prices_in_force
 from db.invoices import lines_by_invoice, payments_by_invoice
 from db.members import reaching_memberships
@@ -115,6 +115,15 @@ def _pages(model: type[M], column: Any) -> Load[PageKey, list[M]]:
     return load
 
 
+def _counts(model: type[M], column: Any) -> Load[int, int]:
+    """How many child rows each owner has: the totalCount of its list, one statement."""
+
+    async def load(session: AsyncSession, keys: Sequence[int]) -> list[int]:
+        return await counts_by_key(session, model, column, keys)
+
+    return load
+
+
 def _prices(model: type[P]) -> Load[PricesKey, list[P]]:
     def shape(key: PricesKey) -> tuple[date, str]:
         return (key.on, key.currency or "")
@@ -187,6 +196,7 @@ class Loaders:
     namespaces_by_customer = _Loader(_grouped(Namespace, Namespace.customer_id))
     instances_by_customer = _Loader(_grouped(Instance, Instance.customer_id))
     subscription_pages_by_customer = _Loader(_pages(Subscription, Subscription.customer_id))
+    subscription_count_by_customer = _Loader(_counts(Subscription, Subscription.customer_id))
     active_subscription_by_namespace = _Loader(_active_subscription(Subscription.namespace_id))
     active_subscription_by_instance = _Loader(_active_subscription(Subscription.instance_id))
     user_by_id = _Loader(_by_id(GitlabUser))
@@ -196,10 +206,14 @@ class Loaders:
     payments_by_invoice = _Loader(payments_by_invoice)
     invoice_pages_by_customer = _Loader(_pages(Invoice, Invoice.customer_id))
     invoice_pages_by_subscription = _Loader(_pages(Invoice, Invoice.subscription_id))
+    invoice_count_by_customer = _Loader(_counts(Invoice, Invoice.customer_id))
+    invoice_count_by_subscription = _Loader(_counts(Invoice, Invoice.subscription_id))
     add_ons_by_subscription = _Loader(add_ons_by_subscription)
     license_pages_by_instance = _Loader(_pages(License, License.instance_id))
+    license_count_by_instance = _Loader(_counts(License, License.instance_id))
     license_by_id = _Loader(_by_id(License))
     sync_report_pages_by_instance = _Loader(_pages(SyncReport, SyncReport.instance_id))
+    sync_report_count_by_instance = _Loader(_counts(SyncReport, SyncReport.instance_id))
     sync_report_by_id = _Loader(_by_id(SyncReport))
 
 

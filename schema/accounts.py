@@ -15,6 +15,7 @@ from resolvers import accounts, catalog, member_preview, members
 from resolvers import invoices as billing_records
 from resolvers import usage as usage_
 from schema.base import (
+    Connection,
     Info,
     decode_cursor,
     keyset_connection,
@@ -79,12 +80,18 @@ class Customer(relay.Node):
         info: Info,
         first: Annotated[int | None, _FIRST] = None,
         after: Annotated[str | None, _AFTER] = None,
-    ) -> relay.Connection[Subscription]:
+    ) -> Connection[Subscription]:
         limit = page_size(first)
         rows = await accounts.customer_subscriptions(
             info.context, self.id, after=decode_cursor("Subscription", after), limit=limit + 1
         )
-        return keyset_connection(rows, limit, Subscription.of, "Subscription")
+        return keyset_connection(
+            rows,
+            limit,
+            Subscription.of,
+            "Subscription",
+            lambda: accounts.count_customer_subscriptions(info.context, self.id),
+        )
 
     @strawberry.field(description="The customer's invoices, oldest first.")
     async def invoices(
@@ -92,12 +99,18 @@ class Customer(relay.Node):
         info: Info,
         first: Annotated[int | None, _FIRST] = None,
         after: Annotated[str | None, _AFTER] = None,
-    ) -> relay.Connection[Invoice]:
+    ) -> Connection[Invoice]:
         limit = page_size(first)
         rows = await billing_records.customer_invoices(
             info.context, self.id, after=decode_cursor("Invoice", after), limit=limit + 1
         )
-        return keyset_connection(rows, limit, Invoice.of, "Invoice")
+        return keyset_connection(
+            rows,
+            limit,
+            Invoice.of,
+            "Invoice",
+            lambda: billing_records.count_customer_invoices(info.context, self.id),
+        )
 
     @classmethod
     def of(cls, row: tables.Customer) -> Customer:
@@ -343,12 +356,18 @@ class Instance(relay.Node):
         info: Info,
         first: Annotated[int | None, _FIRST] = None,
         after: Annotated[str | None, _AFTER] = None,
-    ) -> relay.Connection[SyncReport]:
+    ) -> Connection[SyncReport]:
         limit = page_size(first)
         rows = await accounts.instance_sync_reports(
             info.context, self.id, after=decode_cursor("SyncReport", after), limit=limit + 1
         )
-        return keyset_connection(rows, limit, SyncReport.of, "SyncReport")
+        return keyset_connection(
+            rows,
+            limit,
+            SyncReport.of,
+            "SyncReport",
+            lambda: accounts.count_instance_sync_reports(info.context, self.id),
+        )
 
     @strawberry.field(description="Every license signed for it, oldest first.")
     async def licenses(
@@ -356,12 +375,18 @@ class Instance(relay.Node):
         info: Info,
         first: Annotated[int | None, _FIRST] = None,
         after: Annotated[str | None, _AFTER] = None,
-    ) -> relay.Connection[License]:
+    ) -> Connection[License]:
         limit = page_size(first)
         rows = await accounts.instance_licenses(
             info.context, self.id, after=decode_cursor("License", after), limit=limit + 1
         )
-        return keyset_connection(rows, limit, License.of, "License")
+        return keyset_connection(
+            rows,
+            limit,
+            License.of,
+            "License",
+            lambda: accounts.count_instance_licenses(info.context, self.id),
+        )
 
     @classmethod
     def of(cls, row: tables.Instance) -> Instance:
@@ -433,7 +458,7 @@ class Subscription(SubscriptionTerms, relay.Node):
         info: Info,
         first: Annotated[int | None, _FIRST] = None,
         after: Annotated[str | None, _AFTER] = None,
-    ) -> relay.Connection[Invoice]:
+    ) -> Connection[Invoice]:
         limit = page_size(first)
         rows = await billing_records.subscription_invoices(
             info.context,
@@ -442,7 +467,15 @@ class Subscription(SubscriptionTerms, relay.Node):
             after=decode_cursor("Invoice", after),
             limit=limit + 1,
         )
-        return keyset_connection(rows, limit, Invoice.of, "Invoice")
+        return keyset_connection(
+            rows,
+            limit,
+            Invoice.of,
+            "Invoice",
+            lambda: billing_records.count_subscription_invoices(
+                info.context, self.id, self.row.customer_id
+            ),
+        )
 
     @strawberry.field(description="Add-ons paid for in the current term.")
     async def add_ons(self, info: Info) -> list[SubscriptionAddOn]:

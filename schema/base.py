@@ -60,15 +60,36 @@ N = TypeVar("N", bound=relay.Node)
 T = TypeVar("T")
 
 
+@strawberry.type(name="Connection", description="A page of a list, in the list's order.")
+class Connection(relay.Connection[relay.NodeType]):
+    """Relay's connection with `nodes` (the edges' nodes, for clients that need no cursor per
+    item) and `totalCount`, counted only when selected (one statement per list field, batched
+    across parents)."""
+
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="The items of this page, without their cursors.")
+    def nodes(self) -> list[relay.NodeType]:
+        return [edge.node for edge in self.edges]
+
+    @strawberry.field(description="How many items there are in all pages.")
+    async def total_count(self) -> int:
+        return await self.count()
+
+
 def keyset_connection(
-    rows: Sequence[Any], limit: int, node: Callable[[Any], N], type_name: str
-) -> relay.Connection[N]:
+    rows: Sequence[Any],
+    limit: int,
+    node: Callable[[Any], N],
+    type_name: str,
+    count: Callable[[], Awaitable[int]],
+) -> Connection[N]:
     """Build a connection from up to `limit + 1` rows ordered by id; the extra row, if any,
     only tells that there is a next page."""
     page = rows[:limit]
     edges = [relay.Edge(node=node(row), cursor=relay.to_base64(type_name, row.id)) for row in page]
-    return relay.Connection(
-        edges=edges, page_info=page_info([e.cursor for e in edges], len(rows) > limit)
+    return Connection(
+        edges=edges, page_info=page_info([e.cursor for e in edges], len(rows) > limit), count=count
     )
 
 

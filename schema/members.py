@@ -214,6 +214,10 @@ class BillableMemberConnection:
     namespace: strawberry.Private[tables.Namespace]
     search: strawberry.Private[str | None]
 
+    @strawberry.field(description="The members of this page, without their cursors.")
+    def nodes(self) -> list[BillableMember]:
+        return [edge.node for edge in self.edges]
+
     @strawberry.field(
         description="How many members there are in all pages: without `search`, the"
         " namespace's seats in use (GitLab's X-Total); with it, how many match it."

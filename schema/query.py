@@ -15,6 +15,7 @@ from schema.accounts import Customer, Instance, Namespace, Subscription
 from schema.analytics import AnalyticsQuery
 from schema.base import (
     MAX_PAGE_SIZE,
+    Connection,
     Info,
     decode_cursor,
     keyset_connection,
@@ -109,12 +110,18 @@ class Query(CatalogQuery, LicenseQuery, AnalyticsQuery):
                 " most 100 characters)."
             ),
         ] = None,
-    ) -> relay.Connection[Customer]:
+    ) -> Connection[Customer]:
         limit = page_size(first)
         rows = await accounts.list_customers(
             info.context, after=decode_cursor("Customer", after), limit=limit + 1, search=search
         )
-        return keyset_connection(rows, limit, Customer.of, "Customer")
+        return keyset_connection(
+            rows,
+            limit,
+            Customer.of,
+            "Customer",
+            lambda: accounts.count_customers_listed(info.context, search=search),
+        )
 
     @strawberry.field(description="One self-managed instance by global id.")
     async def instance(
@@ -156,15 +163,19 @@ class Query(CatalogQuery, LicenseQuery, AnalyticsQuery):
         after: Annotated[
             str | None, strawberry.argument(description="Return events after this cursor.")
         ] = None,
-    ) -> relay.Connection[AuditEvent]:
+    ) -> Connection[AuditEvent]:
         limit = page_size(first)
+        of = _subject(subject) if subject is not None else None
         rows = await invoices.audit_events(
-            info.context,
-            subject=_subject(subject) if subject is not None else None,
-            after=decode_cursor("AuditEvent", after),
-            limit=limit + 1,
+            info.context, subject=of, after=decode_cursor("AuditEvent", after), limit=limit + 1
         )
-        return keyset_connection(rows, limit, AuditEvent.of, "AuditEvent")
+        return keyset_connection(
+            rows,
+            limit,
+            AuditEvent.of,
+            "AuditEvent",
+            lambda: invoices.count_audit_events(info.context, subject=of),
+        )
 
     @strawberry.field(
         description="A GitLab.com top-level group by its path, with its subscription."
