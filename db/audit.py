@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from db.batch import count_of, keyset_page
+from db.batch import Keyset, count_of, keyset_page
 from db.tables import AuditEvent
 
 
@@ -39,10 +39,10 @@ def record(
 
 
 async def events_page(
-    session: AsyncSession, *, subject: tuple[str, int] | None, after: int | None, limit: int
+    session: AsyncSession, *, subject: tuple[str, int] | None, page: Keyset
 ) -> list[AuditEvent]:
     query = _events(subject)
-    return await keyset_page(session, query, order_by=col(AuditEvent.id), after=after, limit=limit)
+    return await keyset_page(session, query, order_by=col(AuditEvent.id), page=page)
 
 
 async def count_events(session: AsyncSession, *, subject: tuple[str, int] | None) -> int:

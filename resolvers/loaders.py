@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 from strawberry.dataloader import DataLoader
 
-from db.batch import counts_by_key, rows_by_key, rows_grouped_by_key
+from db.batch import Keyset, counts_by_key, rows_by_key, rows_grouped_by_key
 from db.catalog import P, prices_in_force
 from db.invoices import lines_by_invoice, payments_by_invoice
 from db.members import reaching_memberships
@@ -68,11 +68,10 @@ class PricesKey(NamedTuple):
 
 
 class PageKey(NamedTuple):
-    """One keyset page of an owner's child list: rows after `after`, at most `limit`."""
+    """One keyset page of an owner's child list."""
 
     owner_id: int
-    after: int | None
-    limit: int
+    page: Keyset
 
 
 def _by_id(model: type[M]) -> Load[int, M | None]:
@@ -90,11 +89,12 @@ def _grouped(model: type[M], column: Any) -> Load[int, list[M]]:
 
 
 def _pages(model: type[M], column: Any) -> Load[PageKey, list[M]]:
-    """Pages of child rows; keys that share a cursor and size (every item of one list field
-    does) are fetched in one statement."""
+    """Pages of child rows; keys that share cursors, size and direction (every item of one
+    list field does) are fetched in one statement."""
 
-    def shape(key: PageKey) -> tuple[int, int]:
-        return (-1 if key.after is None else key.after, key.limit)
+    def shape(key: PageKey) -> tuple[int, int, int, bool]:
+        after, before, size, backward = key.page
+        return (-1 if after is None else after, -1 if before is None else before, size, backward)
 
     async def load(session: AsyncSession, keys: Sequence[PageKey]) -> list[list[M]]:
         found: dict[PageKey, list[M]] = {}
@@ -106,8 +106,7 @@ def _pages(model: type[M], column: Any) -> Load[PageKey, list[M]]:
                 column,
                 [key.owner_id for key in same],
                 order_by=model.id,  # type: ignore[attr-defined]
-                after=same[0].after,
-                limit=same[0].limit,
+                page=same[0].page,
             )
             found.update(zip(same, pages, strict=True))
         return [found[key] for key in keys]

@@ -17,7 +17,7 @@ from resolvers import usage as usage_
 from schema.base import (
     Connection,
     Info,
-    decode_cursor,
+    keyset,
     keyset_connection,
     page_size,
     resolve_nodes_by_id,
@@ -53,6 +53,13 @@ T = TypeVar("T")
 
 _FIRST = strawberry.argument(description="Page size, 0 to 100; 20 by default.")
 _AFTER = strawberry.argument(description="Return items after this cursor (a pageInfo.endCursor).")
+_LAST = strawberry.argument(
+    description="Page size counted from the end, 0 to 100; pass instead of `first` to page"
+    " backwards."
+)
+_BEFORE = strawberry.argument(
+    description="Return items before this cursor (a pageInfo.startCursor)."
+)
 
 
 @strawberry.type(
@@ -80,14 +87,14 @@ class Customer(relay.Node):
         info: Info,
         first: Annotated[int | None, _FIRST] = None,
         after: Annotated[str | None, _AFTER] = None,
+        last: Annotated[int | None, _LAST] = None,
+        before: Annotated[str | None, _BEFORE] = None,
     ) -> Connection[Subscription]:
-        limit = page_size(first)
-        rows = await accounts.customer_subscriptions(
-            info.context, self.id, after=decode_cursor("Subscription", after), limit=limit + 1
-        )
+        page = keyset("Subscription", first, after, last, before)
+        rows = await accounts.customer_subscriptions(info.context, self.id, page=page)
         return keyset_connection(
             rows,
-            limit,
+            page,
             Subscription.of,
             "Subscription",
             lambda: accounts.count_customer_subscriptions(info.context, self.id),
@@ -99,14 +106,14 @@ class Customer(relay.Node):
         info: Info,
         first: Annotated[int | None, _FIRST] = None,
         after: Annotated[str | None, _AFTER] = None,
+        last: Annotated[int | None, _LAST] = None,
+        before: Annotated[str | None, _BEFORE] = None,
     ) -> Connection[Invoice]:
-        limit = page_size(first)
-        rows = await billing_records.customer_invoices(
-            info.context, self.id, after=decode_cursor("Invoice", after), limit=limit + 1
-        )
+        page = keyset("Invoice", first, after, last, before)
+        rows = await billing_records.customer_invoices(info.context, self.id, page=page)
         return keyset_connection(
             rows,
-            limit,
+            page,
             Invoice.of,
             "Invoice",
             lambda: billing_records.count_customer_invoices(info.context, self.id),
@@ -356,14 +363,14 @@ class Instance(relay.Node):
         info: Info,
         first: Annotated[int | None, _FIRST] = None,
         after: Annotated[str | None, _AFTER] = None,
+        last: Annotated[int | None, _LAST] = None,
+        before: Annotated[str | None, _BEFORE] = None,
     ) -> Connection[SyncReport]:
-        limit = page_size(first)
-        rows = await accounts.instance_sync_reports(
-            info.context, self.id, after=decode_cursor("SyncReport", after), limit=limit + 1
-        )
+        page = keyset("SyncReport", first, after, last, before)
+        rows = await accounts.instance_sync_reports(info.context, self.id, page=page)
         return keyset_connection(
             rows,
-            limit,
+            page,
             SyncReport.of,
             "SyncReport",
             lambda: accounts.count_instance_sync_reports(info.context, self.id),
@@ -375,14 +382,14 @@ class Instance(relay.Node):
         info: Info,
         first: Annotated[int | None, _FIRST] = None,
         after: Annotated[str | None, _AFTER] = None,
+        last: Annotated[int | None, _LAST] = None,
+        before: Annotated[str | None, _BEFORE] = None,
     ) -> Connection[License]:
-        limit = page_size(first)
-        rows = await accounts.instance_licenses(
-            info.context, self.id, after=decode_cursor("License", after), limit=limit + 1
-        )
+        page = keyset("License", first, after, last, before)
+        rows = await accounts.instance_licenses(info.context, self.id, page=page)
         return keyset_connection(
             rows,
-            limit,
+            page,
             License.of,
             "License",
             lambda: accounts.count_instance_licenses(info.context, self.id),
@@ -458,18 +465,19 @@ class Subscription(SubscriptionTerms, relay.Node):
         info: Info,
         first: Annotated[int | None, _FIRST] = None,
         after: Annotated[str | None, _AFTER] = None,
+        last: Annotated[int | None, _LAST] = None,
+        before: Annotated[str | None, _BEFORE] = None,
     ) -> Connection[Invoice]:
-        limit = page_size(first)
+        page = keyset("Invoice", first, after, last, before)
         rows = await billing_records.subscription_invoices(
             info.context,
             self.id,
             self.row.customer_id,
-            after=decode_cursor("Invoice", after),
-            limit=limit + 1,
+            page=page,
         )
         return keyset_connection(
             rows,
-            limit,
+            page,
             Invoice.of,
             "Invoice",
             lambda: billing_records.count_subscription_invoices(

@@ -17,10 +17,9 @@ from schema.base import (
     MAX_PAGE_SIZE,
     Connection,
     Info,
-    decode_cursor,
+    keyset,
     keyset_connection,
     node_id,
-    page_size,
 )
 from schema.catalog import CatalogQuery
 from schema.input_limits import ListAtMost
@@ -37,6 +36,12 @@ strawberry.enum(DomainRole, description="What kind of caller a token belongs to.
 strawberry.enum(DomainPermission, description="Something a caller may do.")
 Role: TypeAlias = DomainRole
 Permission: TypeAlias = DomainPermission
+
+
+_LAST = strawberry.argument(
+    description="Page size counted from the end, 0 to 100; pass instead of `first` to page"
+    " backwards."
+)
 
 
 @strawberry.type(description="The caller: who they are and what they may do.")
@@ -97,11 +102,16 @@ class Query(CatalogQuery, LicenseQuery, AnalyticsQuery):
     async def customers(
         self,
         info: Info,
+        *,
         first: Annotated[
             int | None, strawberry.argument(description="Page size, 0 to 100; 20 by default.")
         ] = None,
         after: Annotated[
             str | None, strawberry.argument(description="Return customers after this cursor.")
+        ] = None,
+        last: Annotated[int | None, _LAST] = None,
+        before: Annotated[
+            str | None, strawberry.argument(description="Return customers before this cursor.")
         ] = None,
         search: Annotated[
             str | None,
@@ -111,13 +121,11 @@ class Query(CatalogQuery, LicenseQuery, AnalyticsQuery):
             ),
         ] = None,
     ) -> Connection[Customer]:
-        limit = page_size(first)
-        rows = await accounts.list_customers(
-            info.context, after=decode_cursor("Customer", after), limit=limit + 1, search=search
-        )
+        page = keyset("Customer", first, after, last, before)
+        rows = await accounts.list_customers(info.context, page=page, search=search)
         return keyset_connection(
             rows,
-            limit,
+            page,
             Customer.of,
             "Customer",
             lambda: accounts.count_customers_listed(info.context, search=search),
@@ -153,6 +161,7 @@ class Query(CatalogQuery, LicenseQuery, AnalyticsQuery):
     async def audit_events(
         self,
         info: Info,
+        *,
         subject: Annotated[
             strawberry.ID | None,
             strawberry.argument(description="Only events of this subscription or invoice."),
@@ -163,15 +172,17 @@ class Query(CatalogQuery, LicenseQuery, AnalyticsQuery):
         after: Annotated[
             str | None, strawberry.argument(description="Return events after this cursor.")
         ] = None,
+        last: Annotated[int | None, _LAST] = None,
+        before: Annotated[
+            str | None, strawberry.argument(description="Return events before this cursor.")
+        ] = None,
     ) -> Connection[AuditEvent]:
-        limit = page_size(first)
+        page = keyset("AuditEvent", first, after, last, before)
         of = _subject(subject) if subject is not None else None
-        rows = await invoices.audit_events(
-            info.context, subject=of, after=decode_cursor("AuditEvent", after), limit=limit + 1
-        )
+        rows = await invoices.audit_events(info.context, subject=of, page=page)
         return keyset_connection(
             rows,
-            limit,
+            page,
             AuditEvent.of,
             "AuditEvent",
             lambda: invoices.count_audit_events(info.context, subject=of),

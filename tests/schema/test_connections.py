@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from itertools import product
 from typing import Any
 
 import pytest
@@ -142,9 +143,109 @@ async def test_total_counts_take_one_statement_per_list_whatever_its_length(
 ) -> None:
     await add_customers(session, 7)
     admin = token("admin")
-    counts = []
-    for first in (3, 10):
-        with count_statements() as counted:
-            await gql(LISTS, {"first": first}, token=admin)
-        counts.append(counted.n)
-    assert counts[0] == counts[1]
+    backwards = LISTS.replace("(first: 10)", "(last: 10)").replace("(first: 1)", "(last: 1)")
+    for query in (LISTS, backwards):
+        counts = []
+        for first in (3, 10):
+            with count_statements() as counted:
+                data(await gql(query, {"first": first}, token=admin))
+            counts.append(counted.n)
+        assert counts[0] == counts[1]
+
+
+ROOT_PAGE = """query($first: Int, $after: String, $last: Int, $before: String) {
+  customers(first: $first, after: $after, last: $last, before: $before) {
+    nodes { id } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"""
+NESTED_PAGE = """query($id: ID!, $first: Int, $after: String, $last: Int, $before: String) {
+  customer(id: $id) { LIST(first: $first, after: $after, last: $last, before: $before) {
+    nodes { id } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } }"""
+INSTANCE_PAGE = """query($id: ID!, $first: Int, $after: String, $last: Int, $before: String) {
+  customer(id: $id) { instances { LIST(first: $first, after: $after, last: $last,
+    before: $before) {
+    nodes { id } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } } }"""
+
+
+INSTANCES = "query($id: ID!) { customer(id: $id) { instances { id } } }"
+
+
+async def _walk(fetch: Callable[..., Any], size: int) -> tuple[list[str], list[str]]:
+    """The list paged forwards with `first`, and backwards from its end with `last`; every
+    page's hasNextPage/hasPreviousPage say whether pages lie beyond it."""
+    forwards: list[str] = []
+    after = None
+    while True:
+        page = await fetch(first=size, after=after)
+        forwards += [n["id"] for n in page["nodes"]]
+        assert page["pageInfo"]["hasPreviousPage"] == (after is not None)
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    backwards: list[str] = []
+    before = None
+    while True:
+        page = await fetch(last=size, before=before)
+        backwards = [n["id"] for n in page["nodes"]] + backwards
+        assert page["pageInfo"]["hasNextPage"] == (before is not None)
+        assert len(page["nodes"]) == size or not page["pageInfo"]["hasPreviousPage"]
+        if not page["pageInfo"]["hasPreviousPage"]:
+            break
+        before = page["pageInfo"]["startCursor"]
+    return forwards, backwards
+
+
+@pytest.mark.usefixtures("filled")
+async def test_pages_backwards_and_forwards_add_up_to_the_whole_list(
+    gql: GraphQL, session: AsyncSession, token: Callable[..., str]
+) -> None:
+    """Given 10 customers, 3 invoices for one and 3 licenses and reports for an instance,
+    when each list is paged by 1, 2 (or 3) forwards and backwards, then both walks give the
+    whole list, in order, no item twice."""
+    await add_customers(session, 7)
+    admin = token("admin")
+
+    async def root(**page: Any) -> Any:
+        return data(await gql(ROOT_PAGE, page, token=admin))["customers"]
+
+    whole = data(await gql("{ customers(first: 100) { nodes { id } } }", token=admin))
+    expected = [n["id"] for n in whole["customers"]["nodes"]]
+    for size in (2, 3):
+        assert await _walk(root, size) == (expected, expected)
+    walked = 0
+    lists = [(NESTED_PAGE, "subscriptions"), (NESTED_PAGE, "invoices")]
+    lists += [(INSTANCE_PAGE, "licenses"), (INSTANCE_PAGE, "syncReports")]
+    for customer_id, (query, field) in product(expected[:3], lists):
+
+        async def nested(q: str = query, f: str = field, i: str = customer_id, **page: Any) -> Any:
+            owner = data(await gql(q.replace("LIST", f), {"id": i, **page}, token=admin))[
+                "customer"
+            ]
+            return owner["instances"][0][f] if "instances" in owner else owner[f]
+
+        if query is INSTANCE_PAGE:
+            found = data(await gql(INSTANCES, {"id": customer_id}, token=admin))["customer"]
+            if not found["instances"]:
+                continue
+        whole_list = [n["id"] for n in (await nested(first=100))["nodes"]]
+        for size in (1, 2):
+            assert await _walk(nested, size) == (whole_list, whole_list)
+        walked += len(whole_list) > 2
+    assert walked >= 3  # invoices, licenses and reports each took more than one page
+
+
+@pytest.mark.usefixtures("demo")
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"first": 2, "last": 2}, "Pass `first` or `last`, not both."),
+        ({"last": 101}, "`last` must be between 0 and 100."),
+        ({"last": -1}, "`last` must be between 0 and 100."),
+        ({"last": 1, "before": "garbage"}, "`before` is not a Customer id"),
+    ],
+)
+async def test_bad_backward_page_arguments_are_refused(
+    gql: GraphQL, token: Callable[..., str], variables: dict[str, Any], message: str
+) -> None:
+    body = await gql(ROOT_PAGE, variables, token=token("admin"))
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["message"].startswith(message)
