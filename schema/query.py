@@ -38,6 +38,10 @@ Role: TypeAlias = DomainRole
 Permission: TypeAlias = DomainPermission
 
 
+_NULL_WHEN_NOT_FOUND = (
+    " Null, with a NOT_FOUND error at this path only, when it does not exist or is not"
+    " visible to the caller; the other fields of the request still answer."
+)
 _LAST = strawberry.argument(
     description="Page size counted from the end, 0 to 100; pass instead of `first` to page"
     " backwards."
@@ -90,12 +94,13 @@ class Query(CatalogQuery, LicenseQuery, AnalyticsQuery):
 
     @strawberry.field(
         description="One customer by global id. Admins, analysts, and the customer itself."
+        + _NULL_WHEN_NOT_FOUND
     )
     async def customer(
         self,
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="Customer id.")],
-    ) -> Customer:
+    ) -> Customer | None:
         return Customer.of(await accounts.get_customer(info.context, node_id("Customer", id)))
 
     @strawberry.field(description="All customers, oldest first. Admins and analysts.")
@@ -131,30 +136,33 @@ class Query(CatalogQuery, LicenseQuery, AnalyticsQuery):
             lambda: accounts.count_customers_listed(info.context, search=search),
         )
 
-    @strawberry.field(description="One self-managed instance by global id.")
+    @strawberry.field(description="One self-managed instance by global id." + _NULL_WHEN_NOT_FOUND)
     async def instance(
         self,
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="Instance id.")],
-    ) -> Instance:
+    ) -> Instance | None:
         return Instance.of(await accounts.get_instance(info.context, node_id("Instance", id)))
 
-    @strawberry.field(description="One subscription by global id.")
+    @strawberry.field(description="One subscription by global id." + _NULL_WHEN_NOT_FOUND)
     async def subscription(
         self,
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="Subscription id.")],
-    ) -> Subscription:
+    ) -> Subscription | None:
         return Subscription.of(
             await accounts.get_subscription(info.context, node_id("Subscription", id))
         )
 
-    @strawberry.field(description="One invoice by global id. Admins, analysts, its customer.")
+    @strawberry.field(
+        description="One invoice by global id. Admins, analysts, its customer."
+        + _NULL_WHEN_NOT_FOUND
+    )
     async def invoice(
         self,
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="Invoice id.")],
-    ) -> Invoice:
+    ) -> Invoice | None:
         return Invoice.of(await invoices.get_invoice(info.context, node_id("Invoice", id)))
 
     @strawberry.field(description="The audit trail, oldest first. Admins.")
@@ -190,12 +198,13 @@ class Query(CatalogQuery, LicenseQuery, AnalyticsQuery):
 
     @strawberry.field(
         description="A GitLab.com top-level group by its path, with its subscription."
+        + _NULL_WHEN_NOT_FOUND
     )
     async def namespace(
         self,
         info: Info,
         path: Annotated[str, strawberry.argument(description="Full path, e.g. gitlab-org.")],
-    ) -> Namespace:
+    ) -> Namespace | None:
         return Namespace.of(await accounts.get_namespace(info.context, path))
 
 
