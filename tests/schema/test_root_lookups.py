@@ -25,8 +25,15 @@ async def test_a_missing_lookup_nulls_only_itself(gql: GraphQL, token: Callable[
     assert body["data"]["present"] == {"path": "acme"}
     assert body["data"]["namespace"] is None
     assert body["data"]["customer"] is None
-    errors = {tuple(e["path"]): e["extensions"]["code"] for e in body["errors"]}
-    assert errors == {("namespace",): "NOT_FOUND", ("customer",): "NOT_FOUND"}
+    errors = [(e["path"], e["extensions"]["code"]) for e in body["errors"]]
+    # in the order of the document, whichever lookup failed first
+    assert errors == [(["namespace"], "NOT_FOUND"), (["customer"], "NOT_FOUND")]
+    swapped = MISSING_AND_PRESENT.replace("customer(id:", "first: customer(id:", 1).replace(
+        "  plans { code }", "  swapped: customer(id: $missing) { name }\n  plans { code }", 1
+    )
+    body = await gql(swapped, {"missing": relay.to_base64("Customer", 999)}, token=token("admin"))
+    paths = [e["path"] for e in body["errors"]]
+    assert paths == [["swapped"], ["namespace"], ["first"]]
 
 
 @pytest.mark.usefixtures("demo")
