@@ -88,8 +88,13 @@ def decode_json(data: str | bytes) -> object:
         return json.loads(text, parse_constant=_refuse_constant)
     except UnicodeDecodeError:
         raise bad_request("The request body is not UTF-8.") from None
-    except ValueError as error:  # JSONDecodeError, and int() of a number too long
-        raise bad_request(f"The request body is not valid JSON: {error}.") from None
+    except json.JSONDecodeError as error:  # its message is Python's: name the place only
+        raise bad_request(
+            f"The request body is not valid JSON (line {error.lineno}, column {error.colno})."
+        ) from None
+    except ValueError as error:  # ours (NaN, Infinity), or int() of a number too long
+        detail = str(error) if str(error).endswith("is not JSON") else "a number is too long"
+        raise bad_request(f"The request body is not valid JSON: {detail}.") from None
 
 
 def graphql_request(data: object) -> GraphQLRequestData:

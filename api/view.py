@@ -242,7 +242,8 @@ class BillingGraphQL(GraphQL[Context, None]):
                 e.original_error is not None and is_query_timeout(e.original_error)
                 for e in result.errors
             )
-            result.errors = [self._public_error(e, request) for e in result.errors]
+            errors = sorted(result.errors, key=_document_order)
+            result.errors = [self._public_error(e, request) for e in errors]
             waits = [
                 e.original_error.retry_after
                 for e in result.errors
@@ -343,3 +344,13 @@ def _operations(query: str, max_tokens: int) -> tuple[tuple[str | None, Operatio
         for d in document.definitions
         if isinstance(d, OperationDefinitionNode)
     )
+
+
+def _document_order(error: GraphQLError) -> tuple[Any, ...]:
+    """Errors in the order of the document (then of their paths), not in the order sibling
+    fields happened to fail: root lookups fail independently, and an answer should not depend
+    on which database read came back first."""
+    where = error.locations[0] if error.locations else None
+    place = (where.line, where.column) if where is not None else (0, 0)
+    path = tuple((0, p, "") if isinstance(p, int) else (1, 0, p) for p in error.path or ())
+    return (place, path)

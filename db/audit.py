@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from db.batch import keyset_page
+from db.batch import Keyset, count_of, keyset_page
 from db.tables import AuditEvent
 
 
@@ -39,11 +39,21 @@ def record(
 
 
 async def events_page(
-    session: AsyncSession, *, subject: tuple[str, int] | None, after: int | None, limit: int
+    session: AsyncSession, *, subject: tuple[str, int] | None, page: Keyset
 ) -> list[AuditEvent]:
+    query = _events(subject)
+    return await keyset_page(session, query, order_by=col(AuditEvent.id), page=page)
+
+
+async def count_events(session: AsyncSession, *, subject: tuple[str, int] | None) -> int:
+    """How many events the trail has, or those of one subject."""
+    return await count_of(session, _events(subject))
+
+
+def _events(subject: tuple[str, int] | None) -> Any:
     query = select(AuditEvent)
     if subject is not None:
         query = query.where(
             col(AuditEvent.subject_type) == subject[0], col(AuditEvent.subject_id) == subject[1]
         )
-    return await keyset_page(session, query, order_by=col(AuditEvent.id), after=after, limit=limit)
+    return query

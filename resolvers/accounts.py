@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from billing.seats import SeatFigures, seat_figures
-from db.accounts import customers_page, namespace_by_path
+from db.accounts import count_customers, customers_page, namespace_by_path
+from db.batch import Keyset
 from db.tables import Customer, Instance, License, Namespace, Plan, Subscription, SyncReport
 from resolvers.context import Context
 from resolvers.errors import BadUserInput, Forbidden, ObjectNotFound, Unauthenticated
@@ -45,15 +46,19 @@ async def get_customer(context: Context, customer_id: int) -> Customer:
     return customer
 
 
-async def list_customers(
-    context: Context, *, after: int | None, limit: int, search: str | None
-) -> list[Customer]:
+async def list_customers(context: Context, *, page: Keyset, search: str | None) -> list[Customer]:
     _require_authenticated(context)
     if Permission.READ_ALL_CUSTOMERS not in context.principal.permissions:
         raise Forbidden("list customers")
     search = search_term(search)
     async with context.db() as session:
-        return await customers_page(session, after=after, limit=limit, search=search)
+        return await customers_page(session, page=page, search=search)
+
+
+async def count_customers_listed(context: Context, *, search: str | None) -> int:
+    """How many customers `list_customers` pages through (its caller passed its checks)."""
+    async with context.db() as session:
+        return await count_customers(session, search=search_term(search))
 
 
 async def get_subscription(context: Context, subscription_id: int) -> Subscription:
@@ -103,32 +108,42 @@ async def customer_instances(context: Context, customer_id: int) -> list[Instanc
 
 
 async def customer_subscriptions(
-    context: Context, customer_id: int, *, after: int | None, limit: int
+    context: Context, customer_id: int, *, page: Keyset
 ) -> list[Subscription]:
     """A page of a customer's subscriptions (whoever may read a customer may read them)."""
-    return await context.loaders.subscription_pages_by_customer.load(
-        PageKey(customer_id, after, limit)
-    )
+    return await context.loaders.subscription_pages_by_customer.load(PageKey(customer_id, page))
 
 
-async def instance_licenses(
-    context: Context, instance_id: int, *, after: int | None, limit: int
-) -> list[License]:
+async def count_customer_subscriptions(context: Context, customer_id: int) -> int:
+    return await context.loaders.subscription_count_by_customer.load(customer_id)
+
+
+async def instance_licenses(context: Context, instance_id: int, *, page: Keyset) -> list[License]:
     """A visible instance's licenses, oldest first, for its customer and admins (a license is
     a credential: analysts see none)."""
     instance = await required(context.loaders.instance_by_id, instance_id)
     if not context.principal.may_manage_customer(instance.customer_id):
         return []
-    return await context.loaders.license_pages_by_instance.load(PageKey(instance_id, after, limit))
+    return await context.loaders.license_pages_by_instance.load(PageKey(instance_id, page))
+
+
+async def count_instance_licenses(context: Context, instance_id: int) -> int:
+    """How many licenses `instance_licenses` pages through: none for those it shows none."""
+    instance = await required(context.loaders.instance_by_id, instance_id)
+    if not context.principal.may_manage_customer(instance.customer_id):
+        return 0
+    return await context.loaders.license_count_by_instance.load(instance_id)
 
 
 async def instance_sync_reports(
-    context: Context, instance_id: int, *, after: int | None, limit: int
+    context: Context, instance_id: int, *, page: Keyset
 ) -> list[SyncReport]:
     """A visible instance's reports, oldest first."""
-    return await context.loaders.sync_report_pages_by_instance.load(
-        PageKey(instance_id, after, limit)
-    )
+    return await context.loaders.sync_report_pages_by_instance.load(PageKey(instance_id, page))
+
+
+async def count_instance_sync_reports(context: Context, instance_id: int) -> int:
+    return await context.loaders.sync_report_count_by_instance.load(instance_id)
 
 
 MAX_HISTORY_DAYS = 366

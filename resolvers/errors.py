@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 
 class PublicError(Exception):
     """An error whose message is safe to show the caller; `code` goes in the error's extensions."""
@@ -30,8 +32,18 @@ class ObjectNotFound(PublicError):
 
     code = "NOT_FOUND"
 
-    def __init__(self, kind: str, key: object) -> None:
+    def __init__(self, kind: str, key: object, *, id_of: str | None = None) -> None:
+        """`key` is what the caller named (a path, a username); an int is a database id,
+        which the message names by the global id the caller knows (of `id_of`, else `kind`)."""
+        if isinstance(key, int):
+            key = global_id(id_of or kind, key)
         super().__init__(f"{kind} {key} not found.")
+
+
+def global_id(type_name: str, database_id: int) -> str:
+    """The Relay global id clients see for a row: base64 of "Type:id" (strawberry's relay
+    encoding; a test checks they agree)."""
+    return base64.b64encode(f"{type_name}:{database_id}".encode()).decode()
 
 
 class BadUserInput(PublicError):

@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing.errors import ConflictError, ErrorCode, InvalidInputError, NotFoundError
 from billing.money import Money, currency_exponent
 from billing.subscriptions import InvoiceStatus
-from db.audit import events_page
+from db.audit import count_events, events_page
+from db.batch import Keyset
 from db.invoices import lock_invoice
 from db.tables import AuditEvent, Invoice, InvoiceLine, Payment
 from resolvers.changes import INVOICE_FIELDS, Outcome, Who, change, record, state
@@ -30,11 +31,9 @@ async def get_invoice(context: Context, invoice_id: int) -> Invoice:
     return invoice
 
 
-async def customer_invoices(
-    context: Context, customer_id: int, *, after: int | None, limit: int
-) -> list[Invoice]:
+async def customer_invoices(context: Context, customer_id: int, *, page: Keyset) -> list[Invoice]:
     """A page of a visible customer's invoices, oldest first."""
-    return await context.loaders.invoice_pages_by_customer.load(PageKey(customer_id, after, limit))
+    return await context.loaders.invoice_pages_by_customer.load(PageKey(customer_id, page))
 
 
 async def subscription_invoices(
@@ -42,14 +41,26 @@ async def subscription_invoices(
     subscription_id: int,
     customer_id: int | None,
     *,
-    after: int | None,
-    limit: int,
+    page: Keyset,
 ) -> list[Invoice]:
     """A visible subscription's invoices, for those who may see what the customer paid."""
     if not context.principal.may_read_customer(customer_id):
         return []
-    key = PageKey(subscription_id, after, limit)
+    key = PageKey(subscription_id, page)
     return await context.loaders.invoice_pages_by_subscription.load(key)
+
+
+async def count_customer_invoices(context: Context, customer_id: int) -> int:
+    return await context.loaders.invoice_count_by_customer.load(customer_id)
+
+
+async def count_subscription_invoices(
+    context: Context, subscription_id: int, customer_id: int | None
+) -> int:
+    """How many invoices `subscription_invoices` pages through: none for those it shows none."""
+    if not context.principal.may_read_customer(customer_id):
+        return 0
+    return await context.loaders.invoice_count_by_subscription.load(subscription_id)
 
 
 async def invoice_lines(context: Context, invoice_id: int) -> list[InvoiceLine]:
@@ -147,7 +158,7 @@ async def _locked_open(session: AsyncSession, invoice_id: int) -> Invoice:
 
 
 async def audit_events(
-    context: Context, *, subject: tuple[str, int] | None, after: int | None, limit: int
+    context: Context, *, subject: tuple[str, int] | None, page: Keyset
 ) -> list[AuditEvent]:
     """The audit trail, oldest first, optionally of one subscription or invoice. Admins."""
     if not context.principal.authenticated:
@@ -155,7 +166,13 @@ async def audit_events(
     if Permission.MANAGE_BILLING not in context.principal.permissions:
         raise Forbidden("read the audit trail")
     async with context.db() as session:
-        return await events_page(session, subject=subject, after=after, limit=limit)
+        return await events_page(session, subject=subject, page=page)
+
+
+async def count_audit_events(context: Context, *, subject: tuple[str, int] | None) -> int:
+    """How many events `audit_events` pages through (its caller passed its checks)."""
+    async with context.db() as session:
+        return await count_events(session, subject=subject)
 
 
 async def get_audit_event(context: Context, event_id: int) -> AuditEvent:

@@ -146,7 +146,7 @@ async def license_file(context: Context, subscription_id: int) -> License:
     async with context.db() as session:
         latest = await latest_license(session, subscription_id)
     if latest is None:
-        raise ObjectNotFound("License of subscription", subscription_id)
+        raise ObjectNotFound("License of subscription", subscription_id, id_of="Subscription")
     return latest
 
 

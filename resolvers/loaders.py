@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 from strawberry.dataloader import DataLoader
 
-from db.batch import rows_by_key, rows_grouped_by_key
+from db.batch import Keyset, counts_by_key, rows_by_key, rows_grouped_by_key
 from db.catalog import P, prices_in_force
 from db.invoices import lines_by_invoice, payments_by_invoice
 from db.members import reaching_memberships
@@ -77,11 +77,10 @@ class HistoryKey(NamedTuple):
 
 
 class PageKey(NamedTuple):
-    """One keyset page of an owner's child list: rows after `after`, at most `limit`."""
+    """One keyset page of an owner's child list."""
 
     owner_id: int
-    after: int | None
-    limit: int
+    page: Keyset
 
 
 def _by_id(model: type[M]) -> Load[int, M | None]:
@@ -99,11 +98,12 @@ def _grouped(model: type[M], column: Any) -> Load[int, list[M]]:
 
 
 def _pages(model: type[M], column: Any) -> Load[PageKey, list[M]]:
-    """Pages of child rows; keys that share a cursor and size (every item of one list field
-    does) are fetched in one statement."""
+    """Pages of child rows; keys that share cursors, size and direction (every item of one
+    list field does) are fetched in one statement."""
 
-    def shape(key: PageKey) -> tuple[int, int]:
-        return (-1 if key.after is None else key.after, key.limit)
+    def shape(key: PageKey) -> tuple[int, int, int, bool]:
+        after, before, size, backward = key.page
+        return (-1 if after is None else after, -1 if before is None else before, size, backward)
 
     async def load(session: AsyncSession, keys: Sequence[PageKey]) -> list[list[M]]:
         found: dict[PageKey, list[M]] = {}
@@ -115,8 +115,7 @@ def _pages(model: type[M], column: Any) -> Load[PageKey, list[M]]:
                 column,
                 [key.owner_id for key in same],
                 order_by=model.id,  # type: ignore[attr-defined]
-                after=same[0].after,
-                limit=same[0].limit,
+                page=same[0].page,
             )
             found.update(zip(same, pages, strict=True))
         return [found[key] for key in keys]
@@ -138,6 +137,15 @@ async def _statistics_history(
         rows = await user_statistics_history(session, [k.instance_id for k in same], first, last)
         found.update(zip(same, rows, strict=True))
     return [found[key] for key in keys]
+
+
+def _counts(model: type[M], column: Any) -> Load[int, int]:
+    """How many child rows each owner has: the totalCount of its list, one statement."""
+
+    async def load(session: AsyncSession, keys: Sequence[int]) -> list[int]:
+        return await counts_by_key(session, model, column, keys)
+
+    return load
 
 
 def _prices(model: type[P]) -> Load[PricesKey, list[P]]:
@@ -222,6 +230,7 @@ class Loaders:
     namespaces_by_customer = _Loader(_grouped(Namespace, Namespace.customer_id))
     instances_by_customer = _Loader(_grouped(Instance, Instance.customer_id))
     subscription_pages_by_customer = _Loader(_pages(Subscription, Subscription.customer_id))
+    subscription_count_by_customer = _Loader(_counts(Subscription, Subscription.customer_id))
     active_subscription_by_namespace = _Loader(_active_subscription(Subscription.namespace_id))
     active_subscription_by_instance = _Loader(_active_subscription(Subscription.instance_id))
     user_by_id = _Loader(_by_id(GitlabUser))
@@ -231,10 +240,14 @@ class Loaders:
     payments_by_invoice = _Loader(payments_by_invoice)
     invoice_pages_by_customer = _Loader(_pages(Invoice, Invoice.customer_id))
     invoice_pages_by_subscription = _Loader(_pages(Invoice, Invoice.subscription_id))
+    invoice_count_by_customer = _Loader(_counts(Invoice, Invoice.customer_id))
+    invoice_count_by_subscription = _Loader(_counts(Invoice, Invoice.subscription_id))
     add_ons_by_subscription = _Loader(add_ons_by_subscription)
     license_pages_by_instance = _Loader(_pages(License, License.instance_id))
+    license_count_by_instance = _Loader(_counts(License, License.instance_id))
     license_by_id = _Loader(_by_id(License))
     sync_report_pages_by_instance = _Loader(_pages(SyncReport, SyncReport.instance_id))
+    sync_report_count_by_instance = _Loader(_counts(SyncReport, SyncReport.instance_id))
     sync_report_by_id = _Loader(_by_id(SyncReport))
     user_statistics_history_by_instance = _Loader(_statistics_history)
 

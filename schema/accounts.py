@@ -16,8 +16,9 @@ from resolvers import invoices as billing_records
 from resolvers import usage as usage_
 from resolvers.errors import BadUserInput
 from schema.base import (
+    Connection,
     Info,
-    decode_cursor,
+    keyset,
     keyset_connection,
     page_size,
     resolve_nodes_by_id,
@@ -55,6 +56,13 @@ T = TypeVar("T")
 
 _FIRST = strawberry.argument(description="Page size, 0 to 100; 20 by default.")
 _AFTER = strawberry.argument(description="Return items after this cursor (a pageInfo.endCursor).")
+_LAST = strawberry.argument(
+    description="Page size counted from the end, 0 to 100; pass instead of `first` to page"
+    " backwards."
+)
+_BEFORE = strawberry.argument(
+    description="Return items before this cursor (a pageInfo.startCursor)."
+)
 
 
 @strawberry.type(
@@ -82,12 +90,18 @@ class Customer(relay.Node):
         info: Info,
         first: Annotated[int | None, _FIRST] = None,
         after: Annotated[str | None, _AFTER] = None,
-    ) -> relay.Connection[Subscription]:
-        limit = page_size(first)
-        rows = await accounts.customer_subscriptions(
-            info.context, self.id, after=decode_cursor("Subscription", after), limit=limit + 1
+        last: Annotated[int | None, _LAST] = None,
+        before: Annotated[str | None, _BEFORE] = None,
+    ) -> Connection[Subscription]:
+        page = keyset("Subscription", first, after, last, before)
+        rows = await accounts.customer_subscriptions(info.context, self.id, page=page)
+        return keyset_connection(
+            rows,
+            page,
+            Subscription.of,
+            "Subscription",
+            lambda: accounts.count_customer_subscriptions(info.context, self.id),
         )
-        return keyset_connection(rows, limit, Subscription.of, "Subscription")
 
     @strawberry.field(description="The customer's invoices, oldest first.")
     async def invoices(
@@ -95,12 +109,18 @@ class Customer(relay.Node):
         info: Info,
         first: Annotated[int | None, _FIRST] = None,
         after: Annotated[str | None, _AFTER] = None,
-    ) -> relay.Connection[Invoice]:
-        limit = page_size(first)
-        rows = await billing_records.customer_invoices(
-            info.context, self.id, after=decode_cursor("Invoice", after), limit=limit + 1
+        last: Annotated[int | None, _LAST] = None,
+        before: Annotated[str | None, _BEFORE] = None,
+    ) -> Connection[Invoice]:
+        page = keyset("Invoice", first, after, last, before)
+        rows = await billing_records.customer_invoices(info.context, self.id, page=page)
+        return keyset_connection(
+            rows,
+            page,
+            Invoice.of,
+            "Invoice",
+            lambda: billing_records.count_customer_invoices(info.context, self.id),
         )
-        return keyset_connection(rows, limit, Invoice.of, "Invoice")
 
     @classmethod
     def of(cls, row: tables.Customer) -> Customer:
@@ -390,12 +410,18 @@ class Instance(relay.Node):
         info: Info,
         first: Annotated[int | None, _FIRST] = None,
         after: Annotated[str | None, _AFTER] = None,
-    ) -> relay.Connection[SyncReport]:
-        limit = page_size(first)
-        rows = await accounts.instance_sync_reports(
-            info.context, self.id, after=decode_cursor("SyncReport", after), limit=limit + 1
+        last: Annotated[int | None, _LAST] = None,
+        before: Annotated[str | None, _BEFORE] = None,
+    ) -> Connection[SyncReport]:
+        page = keyset("SyncReport", first, after, last, before)
+        rows = await accounts.instance_sync_reports(info.context, self.id, page=page)
+        return keyset_connection(
+            rows,
+            page,
+            SyncReport.of,
+            "SyncReport",
+            lambda: accounts.count_instance_sync_reports(info.context, self.id),
         )
-        return keyset_connection(rows, limit, SyncReport.of, "SyncReport")
 
     @strawberry.field(description="Every license signed for it, oldest first.")
     async def licenses(
@@ -403,12 +429,18 @@ class Instance(relay.Node):
         info: Info,
         first: Annotated[int | None, _FIRST] = None,
         after: Annotated[str | None, _AFTER] = None,
-    ) -> relay.Connection[License]:
-        limit = page_size(first)
-        rows = await accounts.instance_licenses(
-            info.context, self.id, after=decode_cursor("License", after), limit=limit + 1
+        last: Annotated[int | None, _LAST] = None,
+        before: Annotated[str | None, _BEFORE] = None,
+    ) -> Connection[License]:
+        page = keyset("License", first, after, last, before)
+        rows = await accounts.instance_licenses(info.context, self.id, page=page)
+        return keyset_connection(
+            rows,
+            page,
+            License.of,
+            "License",
+            lambda: accounts.count_instance_licenses(info.context, self.id),
         )
-        return keyset_connection(rows, limit, License.of, "License")
 
     @classmethod
     def of(cls, row: tables.Instance) -> Instance:
@@ -480,16 +512,25 @@ class Subscription(SubscriptionTerms, relay.Node):
         info: Info,
         first: Annotated[int | None, _FIRST] = None,
         after: Annotated[str | None, _AFTER] = None,
-    ) -> relay.Connection[Invoice]:
-        limit = page_size(first)
+        last: Annotated[int | None, _LAST] = None,
+        before: Annotated[str | None, _BEFORE] = None,
+    ) -> Connection[Invoice]:
+        page = keyset("Invoice", first, after, last, before)
         rows = await billing_records.subscription_invoices(
             info.context,
             self.id,
             self.row.customer_id,
-            after=decode_cursor("Invoice", after),
-            limit=limit + 1,
+            page=page,
         )
-        return keyset_connection(rows, limit, Invoice.of, "Invoice")
+        return keyset_connection(
+            rows,
+            page,
+            Invoice.of,
+            "Invoice",
+            lambda: billing_records.count_subscription_invoices(
+                info.context, self.id, self.row.customer_id
+            ),
+        )
 
     @strawberry.field(description="Add-ons paid for in the current term.")
     async def add_ons(self, info: Info) -> list[SubscriptionAddOn]:

@@ -12,6 +12,7 @@ from strawberry import relay
 
 from billing.money import Money as DomainMoney
 from billing.terms import BillingPeriod as DomainBillingPeriod
+from db.batch import Keyset
 from resolvers.context import Context
 from resolvers.errors import BadUserInput, ObjectNotFound
 from schema.scalars import Long
@@ -65,29 +66,75 @@ def page_size(first: int | None) -> int:
     return size
 
 
-def decode_cursor(type_name: str, cursor: str | None) -> int | None:
-    """The id a cursor points after. Cursors are opaque to clients; they are global ids."""
-    return None if cursor is None else node_id(type_name, cursor, "after")
+def keyset(
+    type_name: str,
+    first: int | None,
+    after: str | None,
+    last: int | None = None,
+    before: str | None = None,
+) -> Keyset:
+    """The page the Relay arguments ask for: `first` items after `after`, or the `last` ones
+    before `before`. Cursors are opaque to clients; they are global ids."""
+    if first is not None and last is not None:
+        raise BadUserInput("Pass `first` or `last`, not both.")
+    if last is not None and not 0 <= last <= MAX_PAGE_SIZE:
+        raise BadUserInput(f"`last` must be between 0 and {MAX_PAGE_SIZE}.")
+    return Keyset(
+        after=None if after is None else node_id(type_name, after, "after"),
+        before=None if before is None else node_id(type_name, before, "before"),
+        size=last if last is not None else page_size(first),
+        backward=last is not None,
+    )
 
 
 N = TypeVar("N", bound=relay.Node)
 T = TypeVar("T")
 
 
+@strawberry.type(name="Connection", description="A page of a list, in the list's order.")
+class Connection(relay.Connection[relay.NodeType]):
+    """Relay's connection with `nodes` (the edges' nodes, for clients that need no cursor per
+    item) and `totalCount`, counted only when selected (one statement per list field, batched
+    across parents)."""
+
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="The items of this page, without their cursors.")
+    def nodes(self) -> list[relay.NodeType]:
+        return [edge.node for edge in self.edges]
+
+    @strawberry.field(description="How many items there are in all pages.")
+    async def total_count(self) -> int:
+        return await self.count()
+
+
 def keyset_connection(
-    rows: Sequence[Any], limit: int, node: Callable[[Any], N], type_name: str
-) -> relay.Connection[N]:
-    """Build a connection from up to `limit + 1` rows ordered by id; the extra row, if any,
-    only tells that there is a next page."""
-    page = rows[:limit]
-    edges = [relay.Edge(node=node(row), cursor=relay.to_base64(type_name, row.id)) for row in page]
-    return relay.Connection(
-        edges=edges, page_info=page_info([e.cursor for e in edges], len(rows) > limit)
+    rows: Sequence[Any],
+    page: Keyset,
+    node: Callable[[Any], N],
+    type_name: str,
+    count: Callable[[], Awaitable[int]],
+) -> Connection[N]:
+    """Build a connection from a page's rows in ascending order, with the one extra row on the
+    far side (the end going forward, the start going backward) that tells more lie beyond.
+
+    A cursor given on the near side means the item it names lies before (after) the page;
+    backward paging from the end of the list is how `hasPreviousPage` is exact there."""
+    beyond = len(rows) > page.size
+    shown = (rows[1:] if page.backward else rows[: page.size]) if beyond else rows
+    edges = [relay.Edge(node=node(row), cursor=relay.to_base64(type_name, row.id)) for row in shown]
+    cursors = [edge.cursor for edge in edges]
+    info = relay.PageInfo(
+        has_next_page=page.before is not None if page.backward else beyond,
+        has_previous_page=beyond if page.backward else page.after is not None,
+        start_cursor=cursors[0] if cursors else None,
+        end_cursor=cursors[-1] if cursors else None,
     )
+    return Connection(edges=edges, page_info=info, count=count)
 
 
 def page_info(cursors: Sequence[str], has_next_page: bool) -> relay.PageInfo:
-    """Where a forward keyset page ends (these lists page forward only)."""
+    """Where a forward page of billable members ends."""
     return relay.PageInfo(
         has_next_page=has_next_page,
         has_previous_page=False,

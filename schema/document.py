@@ -216,9 +216,11 @@ class _Walk:
     ) -> tuple[int, int]:
         """The objects this key stands for, and the page its own fields are in."""
         arguments = {a.name.value: a.value for a in key.fields[0][0].arguments or ()}
-        if "first" in definition.args:  # a connection: one object, its edges come `first`
-            first = self._value(arguments.get("first"))
-            return key.objects, first if isinstance(first, int) and first >= 0 else DEFAULT_FIRST
+        if "first" in definition.args:  # a connection: one object, its edges `first` or `last`
+            size = self._value(arguments.get("first"))
+            if not isinstance(size, int) and "last" in definition.args:
+                size = self._value(arguments.get("last"))
+            return key.objects, size if isinstance(size, int) and size >= 0 else DEFAULT_FIRST
         if not isinstance(get_nullable_type(definition.type), GraphQLList):
             return key.objects, key.page
         if parent.name.endswith("Connection") and name in ("edges", "nodes"):

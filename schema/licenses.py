@@ -111,7 +111,8 @@ class LicenseFile:
 class LicenseQuery:
     @strawberry.field(
         description="The current license of an instance subscription, as a file to apply "
-        "offline. The customer's people and admins."
+        "offline. The customer's people and admins. Null, with a NOT_FOUND error at this path"
+        " only, when there is none the caller may see."
     )
     async def license_file(
         self,
@@ -119,7 +120,7 @@ class LicenseQuery:
         subscription_id: Annotated[
             strawberry.ID, strawberry.argument(description="The instance subscription.")
         ],
-    ) -> LicenseFile:
+    ) -> LicenseFile | None:
         row = await licenses.license_file(
             info.context, node_id("Subscription", subscription_id, "subscriptionId")
         )

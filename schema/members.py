@@ -13,6 +13,7 @@ import strawberry
 from strawberry import relay
 
 from billing.seats import AccessLevel, Reason, SeatUser, membership_reasons, user_reasons
+from billing.seats import MembershipState as DomainMembershipState
 from billing.seats import MembershipType as DomainMembershipType
 from billing.seats import UserState as DomainUserState
 from billing.seats import UserType as DomainUserType
@@ -24,6 +25,7 @@ from resolvers.members import MemberSort as DomainMemberSort
 from schema.base import Info, page_info, resolve_nodes_by_id
 from schema.errors import InvalidBatch
 from schema.invoices import ChargeQuote
+from schema.seat_data import SourceKind
 
 strawberry.enum(AccessLevel, name="MemberRole", description="A member's role (access level).")
 strawberry.enum(DomainMembershipType, description="How a membership reaches the namespace.")
@@ -31,12 +33,18 @@ strawberry.enum(Reason, name="SeatReason", description="Why a user or membership
 strawberry.enum(DomainUserState, name="UserState", description="A GitLab.com user's state.")
 strawberry.enum(DomainUserType, name="UserType", description="Human, bot or other account.")
 strawberry.enum(DomainMemberSort, name="BillableMemberSort", description="Orders of members.")
+strawberry.enum(
+    DomainMembershipState,
+    name="MembershipState",
+    description="Whether a membership is in force or waits for an owner's approval.",
+)
 MemberRole: TypeAlias = AccessLevel
 MembershipType: TypeAlias = DomainMembershipType
 SeatReason: TypeAlias = Reason
 UserState: TypeAlias = DomainUserState
 UserType: TypeAlias = DomainUserType
 BillableMemberSort: TypeAlias = DomainMemberSort
+MembershipState: TypeAlias = DomainMembershipState
 
 
 E = TypeVar("E", bound=Enum)
@@ -90,7 +98,7 @@ class User(relay.Node):
 
 @strawberry.type(description="One membership reaching the namespace, and whether it counts.")
 class MembershipDetail:
-    source_kind: str = strawberry.field(description="group or project.")
+    source_kind: SourceKind = strawberry.field(description="GROUP or PROJECT.")
     source_path: str = strawberry.field(description="Full path of the group or project.")
     role: MemberRole = strawberry.field(description="The member's role there.")
     effective_role: MemberRole = strawberry.field(
@@ -101,7 +109,7 @@ class MembershipDetail:
         description="The invited group this membership comes through, if any."
     )
     membership_type: MembershipType = strawberry.field(description="How it reaches.")
-    state: str = strawberry.field(description="active, or awaiting approval.")
+    state: MembershipState = strawberry.field(description="ACTIVE, or AWAITING approval.")
     invite_pending: bool = strawberry.field(description="An invitation not yet accepted.")
     access_request: bool = strawberry.field(description="A request for access not yet granted.")
     expires_on: datetime.date | None = strawberry.field(description="When it ends, if it does.")
@@ -132,13 +140,13 @@ def membership_details(
         why = of_user | membership_reasons(seat, excludes_guests=excludes_guests, today=today)
         details.append(
             MembershipDetail(
-                source_kind=m.source_kind,
+                source_kind=_member(SourceKind, m.source_kind),
                 source_path=m.source_path,
                 role=seat.access_level,
                 effective_role=seat.effective_access_level,
                 invited_group_path=m.shared_group_path,
                 membership_type=seat.membership_type,
-                state=m.state,
+                state=_member(MembershipState, m.state),
                 invite_pending=m.invite_pending,
                 access_request=m.access_request,
                 expires_on=m.expires_on,
@@ -213,6 +221,10 @@ class BillableMemberConnection:
     page_info: relay.PageInfo = strawberry.field(description="Where this page ends.")
     namespace: strawberry.Private[tables.Namespace]
     search: strawberry.Private[str | None]
+
+    @strawberry.field(description="The members of this page, without their cursors.")
+    def nodes(self) -> list[BillableMember]:
+        return [edge.node for edge in self.edges]
 
     @strawberry.field(
         description="How many members there are in all pages: without `search`, the"

@@ -15,11 +15,11 @@ from schema.accounts import Customer, Instance, Namespace, Subscription
 from schema.analytics import AnalyticsQuery
 from schema.base import (
     MAX_PAGE_SIZE,
+    Connection,
     Info,
-    decode_cursor,
+    keyset,
     keyset_connection,
     node_id,
-    page_size,
 )
 from schema.catalog import CatalogQuery
 from schema.input_limits import ListAtMost
@@ -37,6 +37,16 @@ strawberry.enum(DomainRole, description="What kind of caller a token belongs to.
 strawberry.enum(DomainPermission, description="Something a caller may do.")
 Role: TypeAlias = DomainRole
 Permission: TypeAlias = DomainPermission
+
+
+_NULL_WHEN_NOT_FOUND = (
+    " Null, with a NOT_FOUND error at this path only, when it does not exist or is not"
+    " visible to the caller; the other fields of the request still answer."
+)
+_LAST = strawberry.argument(
+    description="Page size counted from the end, 0 to 100; pass instead of `first` to page"
+    " backwards."
+)
 
 
 @strawberry.type(description="The caller: who they are and what they may do.")
@@ -85,23 +95,29 @@ class Query(CatalogQuery, LicenseQuery, InstancePreviewQuery, AnalyticsQuery):
 
     @strawberry.field(
         description="One customer by global id. Admins, analysts, and the customer itself."
+        + _NULL_WHEN_NOT_FOUND
     )
     async def customer(
         self,
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="Customer id.")],
-    ) -> Customer:
+    ) -> Customer | None:
         return Customer.of(await accounts.get_customer(info.context, node_id("Customer", id)))
 
     @strawberry.field(description="All customers, oldest first. Admins and analysts.")
     async def customers(
         self,
         info: Info,
+        *,
         first: Annotated[
             int | None, strawberry.argument(description="Page size, 0 to 100; 20 by default.")
         ] = None,
         after: Annotated[
             str | None, strawberry.argument(description="Return customers after this cursor.")
+        ] = None,
+        last: Annotated[int | None, _LAST] = None,
+        before: Annotated[
+            str | None, strawberry.argument(description="Return customers before this cursor.")
         ] = None,
         search: Annotated[
             str | None,
@@ -110,43 +126,51 @@ class Query(CatalogQuery, LicenseQuery, InstancePreviewQuery, AnalyticsQuery):
                 " most 100 characters)."
             ),
         ] = None,
-    ) -> relay.Connection[Customer]:
-        limit = page_size(first)
-        rows = await accounts.list_customers(
-            info.context, after=decode_cursor("Customer", after), limit=limit + 1, search=search
+    ) -> Connection[Customer]:
+        page = keyset("Customer", first, after, last, before)
+        rows = await accounts.list_customers(info.context, page=page, search=search)
+        return keyset_connection(
+            rows,
+            page,
+            Customer.of,
+            "Customer",
+            lambda: accounts.count_customers_listed(info.context, search=search),
         )
-        return keyset_connection(rows, limit, Customer.of, "Customer")
 
-    @strawberry.field(description="One self-managed instance by global id.")
+    @strawberry.field(description="One self-managed instance by global id." + _NULL_WHEN_NOT_FOUND)
     async def instance(
         self,
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="Instance id.")],
-    ) -> Instance:
+    ) -> Instance | None:
         return Instance.of(await accounts.get_instance(info.context, node_id("Instance", id)))
 
-    @strawberry.field(description="One subscription by global id.")
+    @strawberry.field(description="One subscription by global id." + _NULL_WHEN_NOT_FOUND)
     async def subscription(
         self,
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="Subscription id.")],
-    ) -> Subscription:
+    ) -> Subscription | None:
         return Subscription.of(
             await accounts.get_subscription(info.context, node_id("Subscription", id))
         )
 
-    @strawberry.field(description="One invoice by global id. Admins, analysts, its customer.")
+    @strawberry.field(
+        description="One invoice by global id. Admins, analysts, its customer."
+        + _NULL_WHEN_NOT_FOUND
+    )
     async def invoice(
         self,
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="Invoice id.")],
-    ) -> Invoice:
+    ) -> Invoice | None:
         return Invoice.of(await invoices.get_invoice(info.context, node_id("Invoice", id)))
 
     @strawberry.field(description="The audit trail, oldest first. Admins.")
     async def audit_events(
         self,
         info: Info,
+        *,
         subject: Annotated[
             strawberry.ID | None,
             strawberry.argument(description="Only events of this subscription or invoice."),
@@ -157,24 +181,31 @@ class Query(CatalogQuery, LicenseQuery, InstancePreviewQuery, AnalyticsQuery):
         after: Annotated[
             str | None, strawberry.argument(description="Return events after this cursor.")
         ] = None,
-    ) -> relay.Connection[AuditEvent]:
-        limit = page_size(first)
-        rows = await invoices.audit_events(
-            info.context,
-            subject=_subject(subject) if subject is not None else None,
-            after=decode_cursor("AuditEvent", after),
-            limit=limit + 1,
+        last: Annotated[int | None, _LAST] = None,
+        before: Annotated[
+            str | None, strawberry.argument(description="Return events before this cursor.")
+        ] = None,
+    ) -> Connection[AuditEvent]:
+        page = keyset("AuditEvent", first, after, last, before)
+        of = _subject(subject) if subject is not None else None
+        rows = await invoices.audit_events(info.context, subject=of, page=page)
+        return keyset_connection(
+            rows,
+            page,
+            AuditEvent.of,
+            "AuditEvent",
+            lambda: invoices.count_audit_events(info.context, subject=of),
         )
-        return keyset_connection(rows, limit, AuditEvent.of, "AuditEvent")
 
     @strawberry.field(
         description="A GitLab.com top-level group by its path, with its subscription."
+        + _NULL_WHEN_NOT_FOUND
     )
     async def namespace(
         self,
         info: Info,
         path: Annotated[str, strawberry.argument(description="Full path, e.g. gitlab-org.")],
-    ) -> Namespace:
+    ) -> Namespace | None:
         return Namespace.of(await accounts.get_namespace(info.context, path))
 
 

@@ -31,7 +31,7 @@ PAGE = """query($sort: BillableMemberSort!, $first: Int, $after: String, $search
 MEMBER = """query($username: String!) { namespace(path: "acme") { member(username: $username) {
   isBillable reasons highestRole membershipType user { username }
   memberships { sourceKind sourcePath role effectiveRole invitedGroupPath membershipType
-                takesSeat reasons } } } }"""
+                state takesSeat reasons } } } }"""
 
 
 @pytest.fixture
@@ -217,12 +217,13 @@ async def test_member_through_an_invited_group(gql: GraphQL, world: str) -> None
         "user": {"username": "erin"},
         "memberships": [
             {
-                "sourceKind": "project",
+                "sourceKind": "PROJECT",
                 "sourcePath": "acme/backend/api",
                 "role": "DEVELOPER",
                 "effectiveRole": "REPORTER",
                 "invitedGroupPath": "contractors",
                 "membershipType": "PROJECT_INVITE",
+                "state": "ACTIVE",
                 "takesSeat": True,
                 "reasons": [],
             }
